@@ -1,0 +1,103 @@
+// Recipes: TOML files mapped onto typed structs. `extends` chains with deep merge,
+// `--set key=value` overrides parsed as TOML values, strict keys and types with
+// file:line in every error. The same field lists drive reading, printing and hashing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sct {
+
+struct ModelSection {
+  std::string checkpoint;       // .npz or .safetensors; empty = random init (from scratch)
+  std::string arch = "custom";  // vit-ti16 | vit-s16 | vit-b16 | vit-l16 | vit-h14 | custom
+  int64_t dim = 192;            // used when arch = custom and no checkpoint
+  int64_t depth = 12;
+  int64_t heads = 3;
+  int64_t patch = 16;
+  int64_t image_size = 224;
+  int64_t mlp_ratio = 4;
+  double drop_path = 0.1;       // max DropPath rate (linspace over blocks)
+};
+
+struct TaskSection {
+  std::string name;             // defaults to the recipe file's stem
+  std::string group;            // VTAB group (Natural, Specialized, Structured) or empty
+  std::string data;             // HDF5 task file
+  std::string train_split = "train800val200";
+  std::string eval_split = "test";
+  int64_t num_classes = 0;      // 0 = read from the data file
+};
+
+struct DataSection {
+  std::vector<double> mean = {0.485, 0.456, 0.406};
+  std::vector<double> std = {0.229, 0.224, 0.225};
+  bool hflip = false;
+  std::string randaugment;      // e.g. "rand-m9-mstd0.5-inc1"; empty = off
+  int64_t prefetch = 2;         // batches prepared ahead per rank
+};
+
+struct PeftSection {
+  std::string method = "sct";   // sct | linear | full | bitfit
+  std::string mode = "attn";    // attn | mlp | qkv
+  std::string strategy = "cais";  // cais | task | random
+  int64_t k = 0;                // channels per layer; 0 = k_fraction * D
+  double k_fraction = 0.125;
+  std::string scale_form = "none";  // none | residual | on_x
+  double scale = 1.0;
+  int64_t saliency_batch = 64;
+};
+
+struct TrainSection {
+  int64_t epochs = 100;
+  int64_t warmup_epochs = 10;
+  int64_t batch_size = 64;      // global batch, split evenly over the ranks of a group
+  double lr = 1e-3;
+  double weight_decay = 1e-4;
+  double warmup_lr_init = 1e-6;
+  double lr_min = 1e-5;
+  std::string schedule = "epoch";  // epoch (reference) | step
+  double label_smoothing = 0.1;
+  std::vector<double> betas = {0.9, 0.999};
+  double eps = 1e-8;
+  int64_t eval_every = 10;      // epochs
+  int64_t checkpoint_every = 10;  // epochs; 0 = only at the end
+  bool drop_last = true;
+};
+
+struct Recipe {
+  std::string name;             // run name; defaults to the recipe file's stem
+  std::string description;
+  int64_t seed = 0;
+  int64_t threads = 0;          // intra-op threads per rank; 0 = cores / local ranks
+  std::string device = "auto";  // auto | cpu | cuda
+  std::string out = "runs";     // run directories go to <out>/<name>
+  ModelSection model;
+  TaskSection task;
+  DataSection data;
+  PeftSection peft;
+  TrainSection train;
+
+  std::string source_path;      // the recipe file given on the command line (not a key)
+};
+
+// Loads `path`, follows `extends`, applies `overrides` ("a.b=value"), validates.
+// Throws InputError with "file:line: ..." on any problem.
+Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// Parses recipe text directly (tests); `name` is used as the file name in errors, and
+// `extends` is resolved relative to `base_dir`.
+Recipe parse_recipe(const std::string& text, const std::string& name,
+                    const std::vector<std::string>& overrides = {});
+
+// The fully resolved recipe as TOML (every key, defaults included), stable order.
+std::string recipe_to_toml(const Recipe& recipe);
+
+// 16 hex digits of FNV-1a over recipe_to_toml: identifies a resolved recipe.
+std::string recipe_hash(const Recipe& recipe);
+
+// Every valid dotted key ("train.lr", "seed", ...), for suggestions and docs.
+std::vector<std::string> recipe_keys();
+
+}  // namespace sct
