@@ -1,0 +1,397 @@
+// Recipe loading: TOML parse -> extends chain -> deep merge -> --set overrides -> strict
+// binding onto the typed structs. A map from dotted key to "file:line" survives the merge so
+// every error can point at the line that set the offending value.
+#include "framework/core/recipe.h"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "framework/core/error.h"
+#include "framework/core/strings.h"
+#include "framework/core/recipe_fields.h"
+
+namespace sct {
+namespace fs = std::filesystem;
+namespace {
+
+using Locations = std::map<std::string, std::string>;  // dotted key -> "file:line"
+
+std::string where(const toml::node& node, const std::string& file) {
+  const auto& src = node.source();
+  return src.begin.line ? fmt::format("{}:{}", file, src.begin.line) : file;
+}
+
+void record_locations(const toml::table& table, const std::string& prefix, const std::string& file,
+                      Locations& locs) {
+  for (const auto& [key, node] : table) {
+    std::string dotted = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+    locs[dotted] = where(node, file);
+    if (const auto* sub = node.as_table()) record_locations(*sub, dotted, file, locs);
+  }
+}
+
+// Tables merge key by key; arrays and scalars from `top` replace those in `base`.
+void deep_merge(toml::table& base, const toml::table& top) {
+  for (const auto& [key, node] : top) {
+    auto* existing = base.get(key);
+    if (existing && existing->is_table() && node.is_table()) {
+      deep_merge(*existing->as_table(), *node.as_table());
+    } else {
+      base.insert_or_assign(key, node);
+    }
+  }
+}
+
+toml::table parse_text(const std::string& text, const std::string& name) {
+  try {
+    return toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    throw InputError(fmt::format("{}:{}: malformed TOML: {}", name, e.source().begin.line,
+                                 e.description()));
+  }
+}
+
+// Loads `path` and everything it extends; `stack` holds the chain for cycle reports.
+toml::table load_chain(const std::string& path, const std::string& text, Locations& locs,
+                       std::vector<std::string>& stack) {
+  toml::table table = parse_text(text, path);
+  Locations own;
+  record_locations(table, "", path, own);
+  toml::table merged;
+  if (auto* ext = table.get("extends")) {
+    const std::string loc = where(*ext, path);
+    if (!ext->is_string())
+      throw InputError(fmt::format("{}: key 'extends' expects a string (a path relative to this file)", loc));
+    fs::path base = fs::path(path).parent_path() / ext->as_string()->get();
+    base = base.lexically_normal();
+    std::error_code ec;
+    fs::path canon = fs::weakly_canonical(base, ec);
+    for (const auto& s : stack)
+      if (s == canon.string())
+        throw InputError(fmt::format("{}: key 'extends': cycle: {} -> {}", loc, join(stack, " -> "),
+                                     canon.string()));
+    if (!fs::is_regular_file(base))
+      throw InputError(fmt::format("{}: key 'extends': file '{}' not found", loc, base.string()));
+    std::ifstream in(base);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    stack.push_back(canon.string());
+    merged = load_chain(base.string(), ss.str(), locs, stack);
+    stack.pop_back();
+    table.erase("extends");
+  }
+  deep_merge(merged, table);
+  for (auto& [k, v] : own) locs[k] = v;
+  return merged;
+}
+
+void apply_override(toml::table& table, const std::string& item, Locations& locs) {
+  const std::string label = "--set " + item;
+  auto eq = item.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw InputError(fmt::format("{}: expected key=value (e.g. --set train.lr=0.01)", label));
+  const std::string key = item.substr(0, eq);
+  toml::table parsed;
+  try {
+    parsed = toml::parse(key + " = " + item.substr(eq + 1), label);
+  } catch (const toml::parse_error& e) {
+    throw InputError(fmt::format("{}: key '{}': value is not a TOML value ({}); strings need quotes, "
+                                 "e.g. --set name='\"demo\"'",
+                                 label, key, e.description()));
+  }
+  Locations own;
+  record_locations(parsed, "", label, own);
+  for (auto& [k, v] : own) v = label, locs[k] = v;
+  deep_merge(table, parsed);
+}
+
+const char* type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::table: return "a table";
+    default: return "a date/time";
+  }
+}
+
+// Binds a merged table onto the structs, consuming keys; anything left over is unknown.
+class Reader {
+ public:
+  Reader(const toml::table& root, const Locations& locs) : locs_(locs) { push(&root, ""); }
+
+  template <typename T, typename Check = std::nullptr_t>
+  void field(const char* key, T& out, Check check = nullptr) {
+    const toml::table* t = frames_.back().table;
+    if (!t) return;
+    const toml::node* node = t->get(key);
+    if (!node) return;
+    frames_.back().used.insert(key);
+    const std::string dotted = path(key);
+    read(*node, dotted, out);
+    if constexpr (!std::is_same_v<Check, std::nullptr_t>) {
+      std::string problem = check(out);
+      if (!problem.empty()) fail(dotted, problem);
+    }
+  }
+
+  template <typename Fn>
+  void section(const char* key, Fn&& body) {
+    const toml::table* t = frames_.back().table;
+    const toml::table* sub = nullptr;
+    if (t) {
+      if (const toml::node* node = t->get(key)) {
+        frames_.back().used.insert(key);
+        if (!node->is_table())
+          fail(path(key), fmt::format("expects a table, found {}", type_name(*node)));
+        sub = node->as_table();
+      }
+    }
+    push(sub, path(key));
+    body();
+    finish_frame();
+    frames_.pop_back();
+  }
+
+  void finish() { finish_frame(); }
+
+ private:
+  struct Frame {
+    const toml::table* table;
+    std::string prefix;
+    std::set<std::string> used;
+  };
+
+  void push(const toml::table* t, std::string prefix) { frames_.push_back({t, std::move(prefix), {}}); }
+  std::string path(const char* key) const {
+    const auto& p = frames_.back().prefix;
+    return p.empty() ? key : p + "." + key;
+  }
+  std::string loc(const std::string& dotted) const {
+    auto it = locs_.find(dotted);
+    return it == locs_.end() ? std::string("recipe") : it->second;
+  }
+  [[noreturn]] void fail(const std::string& dotted, const std::string& problem) const {
+    throw InputError(fmt::format("{}: key '{}' {}", loc(dotted), dotted, problem));
+  }
+
+  void finish_frame() {
+    const Frame& f = frames_.back();
+    if (!f.table) return;
+    for (const auto& [k, node] : *f.table) {
+      std::string key(k.str());
+      if (f.used.count(key)) continue;
+      std::string dotted = f.prefix.empty() ? key : f.prefix + "." + key;
+      std::vector<std::string> siblings, elsewhere;
+      for (const auto& full : recipe_keys()) {
+        auto dot = full.rfind('.');
+        std::string parent = dot == std::string::npos ? "" : full.substr(0, dot);
+        std::string leaf = dot == std::string::npos ? full : full.substr(dot + 1);
+        if (parent == f.prefix) siblings.push_back(leaf);
+        else if (leaf == key) elsewhere.push_back(full);
+        // sections themselves are candidates at the top level
+        if (f.prefix.empty() && dot != std::string::npos) siblings.push_back(full.substr(0, full.find('.')));
+      }
+      std::string hint;
+      // The same name in another section beats a near miss in this one.
+      std::string close = closest_match(key, siblings);
+      if (!elsewhere.empty())
+        hint = fmt::format(" (did you mean '{}'?)", elsewhere.front());
+      else if (!close.empty())
+        hint = fmt::format(" (did you mean '{}'?)", f.prefix.empty() ? close : f.prefix + "." + close);
+      throw InputError(fmt::format("{}: unknown key '{}'{}", loc(dotted), dotted, hint));
+    }
+  }
+
+  void read(const toml::node& n, const std::string& k, int64_t& out) {
+    if (!n.is_integer()) fail(k, fmt::format("expects an integer, found {}", type_name(n)));
+    out = n.as_integer()->get();
+  }
+  void read(const toml::node& n, const std::string& k, double& out) {
+    if (n.is_integer()) out = static_cast<double>(n.as_integer()->get());
+    else if (n.is_floating_point()) out = n.as_floating_point()->get();
+    else fail(k, fmt::format("expects a number, found {}", type_name(n)));
+  }
+  void read(const toml::node& n, const std::string& k, bool& out) {
+    if (!n.is_boolean()) fail(k, fmt::format("expects true or false, found {}", type_name(n)));
+    out = n.as_boolean()->get();
+  }
+  void read(const toml::node& n, const std::string& k, std::string& out) {
+    if (!n.is_string()) fail(k, fmt::format("expects a string, found {}", type_name(n)));
+    out = n.as_string()->get();
+  }
+  void read(const toml::node& n, const std::string& k, std::vector<double>& out) {
+    if (!n.is_array()) fail(k, fmt::format("expects an array of numbers, found {}", type_name(n)));
+    out.clear();
+    for (const auto& e : *n.as_array()) {
+      double v = 0;
+      if (!e.is_number()) fail(k, fmt::format("expects an array of numbers, found an element that is {}", type_name(e)));
+      read(e, k, v);
+      out.push_back(v);
+    }
+  }
+  void read(const toml::node& n, const std::string& k, std::vector<std::string>& out) {
+    if (!n.is_array()) fail(k, fmt::format("expects an array of strings, found {}", type_name(n)));
+    out.clear();
+    for (const auto& e : *n.as_array()) {
+      if (!e.is_string()) fail(k, fmt::format("expects an array of strings, found an element that is {}", type_name(e)));
+      out.push_back(e.as_string()->get());
+    }
+  }
+
+  const Locations& locs_;
+  std::vector<Frame> frames_;
+};
+
+// Writes every field (defaults included) as TOML text in schema order, for printing and
+// hashing. Floats use the shortest text that reads back to the same double.
+class Writer {
+ public:
+  std::string text;
+
+  template <typename T, typename Check = std::nullptr_t>
+  void field(const char* key, const T& value, Check = nullptr) {
+    text += fmt::format("{} = {}\n", key, render(value));
+  }
+  template <typename Fn>
+  void section(const char* key, Fn&& body) {
+    text += fmt::format("\n[{}]\n", key);
+    body();
+  }
+
+ private:
+  static std::string render(int64_t v) { return std::to_string(v); }
+  static std::string render(bool v) { return v ? "true" : "false"; }
+  static std::string render(double v) {
+    std::string s = fmt::format("{}", v);
+    if (s.find_first_of(".eEn") == std::string::npos) s += ".0";  // keep it a TOML float
+    return s;
+  }
+  static std::string render(const std::string& v) {
+    std::string out = "\"";
+    for (char c : v) {
+      if (c == '"' || c == '\\') out += '\\', out += c;
+      else if (c == '\n') out += "\\n";
+      else if (c == '\t') out += "\\t";
+      else out += c;
+    }
+    return out + "\"";
+  }
+  template <typename E>
+  static std::string render(const std::vector<E>& v) {
+    std::string out = "[";
+    for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + render(v[i]);
+    return out + "]";
+  }
+};
+
+// Collects the dotted key list.
+class KeyLister {
+ public:
+  std::vector<std::string> keys;
+  template <typename T, typename Check = std::nullptr_t>
+  void field(const char* key, const T&, Check = nullptr) {
+    keys.push_back(prefix_.empty() ? key : prefix_ + "." + key);
+  }
+  template <typename Fn>
+  void section(const char* key, Fn&& body) {
+    std::string saved = prefix_;
+    prefix_ = prefix_.empty() ? key : prefix_ + "." + key;
+    body();
+    prefix_ = saved;
+  }
+
+ private:
+  std::string prefix_;
+};
+
+// ${VAR} and ${VAR:-default} in path values, so shipped recipes can point at a data root.
+std::string expand_env(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '$' && i + 1 < s.size() && s[i + 1] == '{') {
+      size_t end = s.find('}', i);
+      if (end == std::string::npos) break;
+      std::string body = s.substr(i + 2, end - i - 2), fallback;
+      size_t dash = body.find(":-");
+      if (dash != std::string::npos) fallback = body.substr(dash + 2), body = body.substr(0, dash);
+      const char* v = std::getenv(body.c_str());
+      out += (v && *v) ? std::string(v) : fallback;
+      i = end;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+Recipe bind_recipe(const toml::table& merged, const Locations& locs, const std::string& source) {
+  Recipe r;
+  Reader reader(merged, locs);
+  visit_recipe(reader, r);
+  reader.finish();
+  r.source_path = source;
+  const std::string stem = fs::path(source).stem().string();
+  if (r.name.empty()) r.name = stem;
+  if (r.task.name.empty()) r.task.name = r.name;
+  r.model.checkpoint = expand_env(r.model.checkpoint);
+  r.task.data = expand_env(r.task.data);
+  r.out = expand_env(r.out);
+  return r;
+}
+
+}  // namespace
+
+Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides) {
+  if (!fs::is_regular_file(path)) throw InputError(fmt::format("{}: recipe file not found", path));
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  Locations locs;
+  std::error_code ec;
+  std::vector<std::string> stack{fs::weakly_canonical(path, ec).string()};
+  toml::table merged = load_chain(path, ss.str(), locs, stack);
+  for (const auto& o : overrides) apply_override(merged, o, locs);
+  return bind_recipe(merged, locs, path);
+}
+
+Recipe parse_recipe(const std::string& text, const std::string& name,
+                    const std::vector<std::string>& overrides) {
+  Locations locs;
+  std::error_code ec;
+  std::vector<std::string> stack{fs::weakly_canonical(name, ec).string()};
+  toml::table merged = load_chain(name, text, locs, stack);
+  for (const auto& o : overrides) apply_override(merged, o, locs);
+  return bind_recipe(merged, locs, name);
+}
+
+std::string recipe_to_toml(const Recipe& recipe) {
+  Writer w;
+  visit_recipe(w, const_cast<Recipe&>(recipe));
+  return w.text;
+}
+
+std::string recipe_hash(const Recipe& recipe) { return hex64(fnv1a64(recipe_to_toml(recipe))); }
+
+std::vector<std::string> recipe_keys() {
+  static const std::vector<std::string> keys = [] {
+    KeyLister l;
+    Recipe r;
+    visit_recipe(l, r);
+    return l.keys;
+  }();
+  return keys;
+}
+
+}  // namespace sct

@@ -1,0 +1,121 @@
+// The recipe schema: one list of fields with their checks, visited by the reader (TOML ->
+// structs), the writer (structs -> resolved TOML) and the key lister (suggestions).
+// Internal to framework/core; add a field here and in recipe.h, nowhere else.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "framework/core/recipe.h"
+
+namespace sct {
+namespace checks {
+
+inline auto one_of(std::initializer_list<const char*> allowed) {
+  std::vector<std::string> list(allowed.begin(), allowed.end());
+  return [list](const std::string& v) -> std::string {
+    for (const auto& a : list)
+      if (v == a) return "";
+    return fmt::format("must be one of {}, found \"{}\"", fmt::join(list, " | "), v);
+  };
+}
+inline auto at_least(double lo) {
+  return [lo](auto v) -> std::string {
+    return v >= lo ? "" : fmt::format("must be >= {}, found {}", lo, v);
+  };
+}
+inline auto in_range(double lo, double hi) {  // [lo, hi)
+  return [lo, hi](double v) -> std::string {
+    return (v >= lo && v < hi) ? "" : fmt::format("must be in [{}, {}), found {}", lo, hi, v);
+  };
+}
+inline auto positive() {
+  return [](auto v) -> std::string { return v > 0 ? "" : fmt::format("must be > 0, found {}", v); };
+}
+inline auto length(size_t n) {
+  return [n](const std::vector<double>& v) -> std::string {
+    return v.size() == n ? "" : fmt::format("expects {} numbers, found {}", n, v.size());
+  };
+}
+
+}  // namespace checks
+
+template <typename V>
+void visit_recipe(V& v, Recipe& r) {
+  using namespace checks;
+  v.field("name", r.name);
+  v.field("description", r.description);
+  v.field("seed", r.seed, at_least(0));
+  v.field("threads", r.threads, at_least(0));
+  v.field("device", r.device, one_of({"auto", "cpu", "cuda"}));
+  v.field("out", r.out);
+  v.section("model", [&] {
+    auto& m = r.model;
+    v.field("checkpoint", m.checkpoint);
+    v.field("arch", m.arch, one_of({"custom", "vit-ti16", "vit-s16", "vit-b16", "vit-l16", "vit-h14"}));
+    v.field("dim", m.dim, positive());
+    v.field("depth", m.depth, positive());
+    v.field("heads", m.heads, positive());
+    v.field("patch", m.patch, positive());
+    v.field("image_size", m.image_size, positive());
+    v.field("mlp_ratio", m.mlp_ratio, positive());
+    v.field("drop_path", m.drop_path, in_range(0.0, 1.0));
+  });
+  v.section("task", [&] {
+    auto& t = r.task;
+    v.field("name", t.name);
+    v.field("group", t.group);
+    v.field("data", t.data);
+    v.field("train_split", t.train_split);
+    v.field("eval_split", t.eval_split);
+    v.field("num_classes", t.num_classes, at_least(0));
+  });
+  v.section("data", [&] {
+    auto& d = r.data;
+    v.field("mean", d.mean, length(3));
+    v.field("std", d.std, length(3));
+    v.field("hflip", d.hflip);
+    v.field("randaugment", d.randaugment);
+    v.field("prefetch", d.prefetch, at_least(0));
+  });
+  v.section("peft", [&] {
+    auto& p = r.peft;
+    v.field("method", p.method, one_of({"sct", "linear", "full", "bitfit"}));
+    v.field("mode", p.mode, one_of({"attn", "mlp", "qkv"}));
+    v.field("strategy", p.strategy, one_of({"cais", "task", "random"}));
+    v.field("k", p.k, at_least(0));
+    v.field("k_fraction", p.k_fraction, [](double f) -> std::string {
+      return (f > 0 && f <= 1) ? "" : fmt::format("must be in (0, 1], found {}", f);
+    });
+    v.field("scale_form", p.scale_form, one_of({"none", "residual", "on_x"}));
+    v.field("scale", p.scale);
+    v.field("saliency_batch", p.saliency_batch, positive());
+  });
+  v.section("train", [&] {
+    auto& t = r.train;
+    v.field("epochs", t.epochs, positive());
+    v.field("warmup_epochs", t.warmup_epochs, at_least(0));
+    v.field("batch_size", t.batch_size, positive());
+    v.field("lr", t.lr, positive());
+    v.field("weight_decay", t.weight_decay, at_least(0));
+    v.field("warmup_lr_init", t.warmup_lr_init, at_least(0));
+    v.field("lr_min", t.lr_min, at_least(0));
+    v.field("schedule", t.schedule, one_of({"epoch", "step"}));
+    v.field("label_smoothing", t.label_smoothing, in_range(0.0, 1.0));
+    v.field("betas", t.betas, [](const std::vector<double>& b) -> std::string {
+      if (b.size() != 2) return fmt::format("expects 2 numbers, found {}", b.size());
+      for (double x : b)
+        if (x < 0 || x >= 1) return fmt::format("values must be in [0, 1), found {}", x);
+      return "";
+    });
+    v.field("eps", t.eps, positive());
+    v.field("eval_every", t.eval_every, at_least(0));
+    v.field("checkpoint_every", t.checkpoint_every, at_least(0));
+    v.field("drop_last", t.drop_last);
+  });
+}
+
+}  // namespace sct

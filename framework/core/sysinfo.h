@@ -1,0 +1,21 @@
+// Facts about the running process for --version, start-up checks and provenance:
+// which BLAS library provides sgemm_, the number of usable cores, the host name.
+#pragma once
+
+#include <string>
+
+namespace sct {
+
+struct BlasInfo {
+  std::string library;  // resolved path of the library that provides sgemm_
+  std::string name;     // "OpenBLAS 0.3.21 ... (openmp)", "reference BLAS", ...
+  bool fast = false;    // false for the reference BLAS (30x slower ViT forward)
+};
+
+BlasInfo blas_info();
+int usable_cores();  // CPUs in this process's affinity mask
+std::string host_name();
+std::string git_revision();       // configured at build time
+std::string project_version();
+
+}  // namespace sct

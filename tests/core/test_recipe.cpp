@@ -1,0 +1,213 @@
+// Recipe loading: inheritance, merge, overrides, and every error case with file:line and key.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "framework/core/error.h"
+#include "framework/core/recipe.h"
+
+using namespace sct;
+namespace fs = std::filesystem;
+
+namespace {
+
+class RecipeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("sct_recipe_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    fs::path p = dir_ / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+    return p.string();
+  }
+
+  // The InputError message of loading `path`, or "" if it loaded.
+  std::string error_of(const std::string& path, const std::vector<std::string>& sets = {}) {
+    try {
+      load_recipe(path, sets);
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.exit_code(), 2);
+      return e.what();
+    }
+    return "";
+  }
+
+  fs::path dir_;
+};
+
+}  // namespace
+
+TEST_F(RecipeTest, DefaultsAndNameFromFileStem) {
+  Recipe r = load_recipe(write("dtd.toml", "seed = 3\n"));
+  EXPECT_EQ(r.name, "dtd");
+  EXPECT_EQ(r.task.name, "dtd");
+  EXPECT_EQ(r.seed, 3);
+  EXPECT_EQ(r.train.epochs, 100);
+  EXPECT_EQ(r.train.batch_size, 64);
+  EXPECT_DOUBLE_EQ(r.train.warmup_lr_init, 1e-6);
+  EXPECT_EQ(r.peft.mode, "attn");
+}
+
+TEST_F(RecipeTest, ExtendsChainDeepMergesTablesAndReplacesArrays) {
+  write("base/root.toml",
+        "[train]\nlr = 0.1\nepochs = 50\nbetas = [0.8, 0.9]\n[model]\ndim = 64\ndepth = 4\n");
+  write("base/mid.toml",
+        "extends = \"root.toml\"\n[train]\nepochs = 20\n[data]\nmean = [0.5, 0.5, 0.5]\n");
+  std::string leaf = write("tasks/leaf.toml",
+                           "extends = \"../base/mid.toml\"\n[train]\nbetas = [0.5, 0.6]\n"
+                           "[data]\nhflip = true\n");
+  Recipe r = load_recipe(leaf);
+  EXPECT_DOUBLE_EQ(r.train.lr, 0.1);  // from root, untouched by mid and leaf
+  EXPECT_EQ(r.train.epochs, 20);      // mid overrides root
+  ASSERT_EQ(r.train.betas.size(), 2u);
+  EXPECT_DOUBLE_EQ(r.train.betas[0], 0.5);  // arrays replace
+  EXPECT_EQ(r.model.dim, 64);
+  EXPECT_EQ(r.model.depth, 4);
+  EXPECT_DOUBLE_EQ(r.data.mean[0], 0.5);
+  EXPECT_TRUE(r.data.hflip);  // data table merged from mid and leaf
+}
+
+TEST_F(RecipeTest, OverridesAreTomlValues) {
+  std::string p = write("r.toml", "[train]\nlr = 0.1\n");
+  Recipe r = load_recipe(p, {"train.lr=0.25", "train.epochs=7", "name=\"demo\"",
+                             "data.mean=[0.1, 0.2, 0.3]", "peft={method=\"linear\", k=8}"});
+  EXPECT_DOUBLE_EQ(r.train.lr, 0.25);
+  EXPECT_EQ(r.train.epochs, 7);
+  EXPECT_EQ(r.name, "demo");
+  EXPECT_DOUBLE_EQ(r.data.mean[2], 0.3);
+  EXPECT_EQ(r.peft.method, "linear");
+  EXPECT_EQ(r.peft.k, 8);
+  EXPECT_EQ(r.peft.mode, "attn");  // inline table merged, not replaced
+}
+
+TEST_F(RecipeTest, ResolvedTomlRoundTripsAndHashIsStable) {
+  std::string p = write("r.toml", "seed = 5\n[train]\nlr = 0.013\nweight_decay = 1.0\n");
+  Recipe a = load_recipe(p);
+  std::string text = recipe_to_toml(a);
+  Recipe b = parse_recipe(text, (dir_ / "r.toml").string());
+  EXPECT_EQ(recipe_to_toml(b), text);
+  EXPECT_EQ(recipe_hash(a), recipe_hash(b));
+  Recipe c = load_recipe(p, {"train.lr=0.014"});
+  EXPECT_NE(recipe_hash(a), recipe_hash(c));
+  EXPECT_NE(text.find("lr = 0.013"), std::string::npos) << text;
+}
+
+TEST_F(RecipeTest, UnknownKeyNamesFileLineAndSuggests) {
+  std::string p = write("dtd.toml", "seed = 1\n\n[train]\nlr = 0.1\nweight_decy = 0.1\n");
+  EXPECT_EQ(error_of(p), p + ":5: unknown key 'train.weight_decy' (did you mean 'train.weight_decay'?)");
+}
+
+TEST_F(RecipeTest, UnknownKeyInWrongSectionSuggestsTheRightOne) {
+  std::string p = write("r.toml", "[train]\ndrop_path = 0.2\n");
+  EXPECT_EQ(error_of(p), p + ":2: unknown key 'train.drop_path' (did you mean 'model.drop_path'?)");
+}
+
+TEST_F(RecipeTest, UnknownSectionSuggests) {
+  std::string p = write("r.toml", "[trian]\nlr = 0.1\n");
+  EXPECT_EQ(error_of(p), p + ":1: unknown key 'trian' (did you mean 'train'?)");
+}
+
+TEST_F(RecipeTest, UnknownKeyWithoutCloseMatch) {
+  std::string p = write("r.toml", "zzzzzzzzzz = 1\n");
+  EXPECT_EQ(error_of(p), p + ":1: unknown key 'zzzzzzzzzz'");
+}
+
+TEST_F(RecipeTest, UnknownKeyInBaseFileNamesTheBaseFile) {
+  std::string base = write("base.toml", "[model]\n\ndimm = 3\n");
+  std::string leaf = write("leaf.toml", "extends = \"base.toml\"\n");
+  EXPECT_EQ(error_of(leaf), base + ":3: unknown key 'model.dimm' (did you mean 'model.dim'?)");
+}
+
+TEST_F(RecipeTest, WrongTypes) {
+  std::string p = write("r.toml", "[train]\nepochs = \"ten\"\n");
+  EXPECT_EQ(error_of(p), p + ":2: key 'train.epochs' expects an integer, found a string");
+  p = write("r2.toml", "[train]\nepochs = 1.5\n");
+  EXPECT_EQ(error_of(p), p + ":2: key 'train.epochs' expects an integer, found a float");
+  p = write("r3.toml", "[data]\nhflip = 1\n");
+  EXPECT_EQ(error_of(p), p + ":2: key 'data.hflip' expects true or false, found an integer");
+  p = write("r4.toml", "train = 5\n");
+  EXPECT_EQ(error_of(p), p + ":1: key 'train' expects a table, found an integer");
+  p = write("r5.toml", "[data]\nmean = [0.1, \"x\", 0.3]\n");
+  EXPECT_EQ(error_of(p), p + ":2: key 'data.mean' expects an array of numbers, found an element that is a string");
+  // An integer where a float is expected is fine.
+  EXPECT_EQ(load_recipe(write("r6.toml", "[train]\nlr = 1\n")).train.lr, 1.0);
+}
+
+TEST_F(RecipeTest, ValueChecks) {
+  std::string p = write("r.toml", "[peft]\nmethod = \"lora\"\n");
+  EXPECT_EQ(error_of(p), p + ":2: key 'peft.method' must be one of sct | linear | full | bitfit, found \"lora\"");
+  p = write("r2.toml", "[train]\nlabel_smoothing = 1.5\n");
+  EXPECT_EQ(error_of(p), p + ":2: key 'train.label_smoothing' must be in [0, 1), found 1.5");
+  p = write("r3.toml", "[data]\nstd = [0.2, 0.2]\n");
+  EXPECT_EQ(error_of(p), p + ":2: key 'data.std' expects 3 numbers, found 2");
+  p = write("r4.toml", "[train]\nbatch_size = 0\n");
+  EXPECT_EQ(error_of(p), p + ":2: key 'train.batch_size' must be > 0, found 0");
+}
+
+TEST_F(RecipeTest, MalformedToml) {
+  std::string p = write("r.toml", "seed = 1\n[train\nlr = 0.1\n");
+  std::string e = error_of(p);
+  EXPECT_EQ(e.rfind(p + ":2: malformed TOML: ", 0), 0u) << e;
+}
+
+TEST_F(RecipeTest, MissingExtends) {
+  std::string p = write("r.toml", "\nextends = \"nope.toml\"\n");
+  EXPECT_EQ(error_of(p), p + ":2: key 'extends': file '" + (dir_ / "nope.toml").string() + "' not found");
+}
+
+TEST_F(RecipeTest, CyclicExtends) {
+  std::string a = write("a.toml", "extends = \"b.toml\"\n");
+  write("b.toml", "extends = \"c.toml\"\n");
+  write("c.toml", "extends = \"a.toml\"\n");
+  std::string e = error_of(a);
+  EXPECT_NE(e.find("c.toml:1: key 'extends': cycle: "), std::string::npos) << e;
+  EXPECT_NE(e.find("a.toml -> "), std::string::npos) << e;
+  std::string self = write("self.toml", "extends = \"self.toml\"\n");
+  EXPECT_NE(error_of(self).find("self.toml:1: key 'extends': cycle"), std::string::npos);
+}
+
+TEST_F(RecipeTest, MissingRecipeFile) {
+  std::string p = (dir_ / "absent.toml").string();
+  EXPECT_EQ(error_of(p), p + ": recipe file not found");
+}
+
+TEST_F(RecipeTest, BadOverrides) {
+  std::string p = write("r.toml", "");
+  EXPECT_EQ(error_of(p, {"train.lr"}), "--set train.lr: expected key=value (e.g. --set train.lr=0.01)");
+  EXPECT_EQ(error_of(p, {"=3"}), "--set =3: expected key=value (e.g. --set train.lr=0.01)");
+  std::string e = error_of(p, {"name=demo"});
+  EXPECT_EQ(e.rfind("--set name=demo: key 'name': value is not a TOML value", 0), 0u) << e;
+  EXPECT_EQ(error_of(p, {"train.lrr=0.1"}),
+            "--set train.lrr=0.1: unknown key 'train.lrr' (did you mean 'train.lr'?)");
+  EXPECT_EQ(error_of(p, {"train.epochs=\"x\""}),
+            "--set train.epochs=\"x\": key 'train.epochs' expects an integer, found a string");
+}
+
+TEST_F(RecipeTest, EnvironmentVariablesInPaths) {
+  ::setenv("SCT_TEST_ROOT", "/data/vtab", 1);
+  ::unsetenv("SCT_TEST_UNSET");
+  std::string p = write("r.toml",
+                        "[task]\ndata = \"${SCT_TEST_ROOT}/dtd.h5\"\n"
+                        "[model]\ncheckpoint = \"${SCT_TEST_UNSET:-ckpt}/vit.npz\"\n");
+  Recipe r = load_recipe(p);
+  EXPECT_EQ(r.task.data, "/data/vtab/dtd.h5");
+  EXPECT_EQ(r.model.checkpoint, "ckpt/vit.npz");
+}
+
+TEST_F(RecipeTest, EveryKeyIsListedOnce) {
+  auto keys = recipe_keys();
+  std::set<std::string> unique(keys.begin(), keys.end());
+  EXPECT_EQ(unique.size(), keys.size());
+  EXPECT_TRUE(unique.count("train.lr"));
+  EXPECT_TRUE(unique.count("model.drop_path"));
+}
