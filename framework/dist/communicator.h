@@ -3,7 +3,9 @@
 //
 // Contract for every collective below: all ranks of the communicator call it, in the same
 // order, with the same count, dtype, op and root. Operations are in place and blocking
-// (for NCCL: complete with respect to LibTorch's current stream on return).
+// (for NCCL: complete with respect to LibTorch's current stream on return). Failures throw
+// sct::Error naming the failed call, file:line and rank; argument errors are detected before
+// any communication, identically on every rank that passed the same arguments.
 #pragma once
 
 #include <cstddef>
@@ -18,11 +20,14 @@ class Tensor;
 
 namespace sct::dist {
 
+// kAvg is the sum divided by size(); on int64 that division truncates toward zero.
 enum class ReduceOp { kSum, kAvg, kMax };
 enum class DType { kFloat32, kFloat64, kInt64 };
 
 size_t dtype_size(DType t);
 const char* reduce_op_name(ReduceOp op);
+// The DType of a float32/float64/int64 tensor; throws sct::Error naming `what` otherwise.
+DType tensor_dtype(const at::Tensor& t, const char* what = "all_reduce");
 
 class Communicator {
  public:
@@ -38,11 +43,13 @@ class Communicator {
   // Gathers `bytes` from every rank into `out` (size() * bytes), in rank order. Small buffers.
   virtual void all_gather(const void* data, size_t bytes, void* out) = 0;
   virtual void barrier() = 0;
-  // Collective: ranks with the same color form a new communicator, ordered by (key, rank).
+  // Collective: ranks with the same color (>= 0) form a new communicator of the same backend,
+  // ordered by (key, rank). The result is independent of (and may outlive) this one.
   virtual std::unique_ptr<Communicator> split(int color, int key) = 0;
 
-  // Tensor collectives: contiguous float32/float64/int64 tensors. The MPI backend takes CPU
-  // tensors; NCCL takes CUDA tensors (and CPU ones via its MPI side).
+  // Tensor collectives: contiguous tensors; all_reduce takes float32/float64/int64, broadcast
+  // any dtype. The MPI backend takes CPU tensors; NCCL takes CUDA tensors on its device (and
+  // CPU ones via its MPI side).
   virtual void all_reduce(at::Tensor& tensor, ReduceOp op);
   virtual void broadcast(at::Tensor& tensor, int root);
 
@@ -61,6 +68,8 @@ class Communicator {
     all_reduce(&v, 1, DType::kFloat64, op);
     return v;
   }
+  // Strings of any length (ranks may differ): broadcast replaces s with root's; all_gather
+  // returns every rank's string in rank order.
   void broadcast(std::string& s, int root);
   std::vector<std::string> all_gather(const std::string& s);
 };

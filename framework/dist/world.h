@@ -15,24 +15,25 @@ struct WorldInfo {
   int local_rank = 0;        // rank among the processes on this node
   int local_size = 1;        // processes on this node
   std::string host;
-  std::string launcher;      // "mpirun", "srun", "pmi", "singleton"
-  std::string mpi_version;   // MPI library version string
+  std::string launcher;      // "mpirun", "srun", "pmi", "singleton" (see launch_detect.h)
+  std::string mpi_version;   // MPI library version string (first line)
 };
 
 class World {
  public:
   // Initialises MPI (thread level FUNNELED), detects the launcher and checks it against the
   // MPI size: a job whose launcher says N > 1 tasks but MPI reports a size of 1 (srun without
-  // PMI support) throws InputError explaining that.
+  // PMI support) throws InputError explaining that. Collective over MPI_COMM_WORLD. One World
+  // per process; if the constructor throws, MPI has been finalised again.
   World(int* argc, char*** argv);
-  ~World();  // MPI_Finalize
+  ~World();  // frees comm(), then MPI_Finalize (collective)
   World(const World&) = delete;
   World& operator=(const World&) = delete;
 
   const WorldInfo& info() const { return info_; }
   int rank() const { return info_.rank; }
   int size() const { return info_.size; }
-  // MPI_COMM_WORLD as an MPI-backed communicator.
+  // MPI_COMM_WORLD (a duplicate of it) as an MPI-backed communicator.
   Communicator& comm() { return *comm_; }
 
   // Terminates every rank of the job with `code` (MPI_Abort). Never returns.
@@ -43,15 +44,24 @@ class World {
   std::unique_ptr<Communicator> comm_;
 };
 
-// Threads per rank when the user gave none: cores of the node / local ranks, at least 1.
+// Threads per rank when the user gave none: the cores this process may run on (its CPU
+// affinity, else std::thread::hardware_concurrency) / local ranks, at least 1.
 int default_threads(int local_size);
 
 // The communicator a training group uses: NCCL when requested device is cuda/auto, LibTorch has
 // CUDA and a GPU is present, and NCCL was compiled in; MPI otherwise. `group` is an MPI-backed
-// communicator of the group's ranks. `why` receives the reason for the choice, to be logged.
+// communicator of the group's ranks; the result is a new communicator over the same ranks
+// (same backend as `group` when NCCL is not chosen). Collective over `group`; the ranks agree
+// on the choice (one rank without a GPU makes the whole group use MPI).
+// `device` is "cpu", "auto", "cuda" or "cuda:N". device="cuda" when NCCL cannot be used on
+// some rank is an InputError naming what is missing; any other value is an InputError too.
+// `why` (may be null) receives the reason for the choice, e.g. "backend=mpi (LibTorch is
+// CPU-only)". The GPU is N for "cuda:N", else local_rank % GPUs when local_rank >= 0 (pass
+// WorldInfo::local_rank so groups on one node use different GPUs), else the rank's index
+// among the group's ranks on its host.
 std::unique_ptr<Communicator> make_training_communicator(Communicator& group,
                                                          const std::string& device,
-                                                         std::string* why);
+                                                         std::string* why, int local_rank = -1);
 
 // Library facts for --version: MPI library version, whether NCCL was compiled in.
 std::string mpi_library_version();

@@ -1,0 +1,79 @@
+// The parts of world.h that need no running MPI: default threads, library facts and backend
+// selection over a local group.
+#include <ATen/Context.h>
+#include <gtest/gtest.h>
+#include <sched.h>
+
+#include "framework/core/error.h"
+#include "framework/dist/world.h"
+
+namespace sct::dist {
+namespace {
+
+int affinity_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  return sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+}
+
+TEST(WorldHelpers, DefaultThreadsSharesTheCores) {
+  const int cores = affinity_cores();
+  EXPECT_EQ(default_threads(1), cores);
+  EXPECT_EQ(default_threads(2), std::max(1, cores / 2));
+  EXPECT_EQ(default_threads(1000), 1);
+  EXPECT_EQ(default_threads(0), cores);  // nonsense input is treated as one rank
+}
+
+TEST(WorldHelpers, LibraryFacts) {
+  const std::string v = mpi_library_version();
+  EXPECT_EQ(v.rfind("Open MPI", 0), 0u) << v;
+  EXPECT_EQ(v.find('\n'), std::string::npos);
+  // The build compiles NCCL whenever nccl.h and cudart were found; either answer is valid,
+  // but it must be stable.
+  EXPECT_EQ(nccl_compiled(), nccl_compiled());
+}
+
+TEST(WorldHelpers, CpuDeviceUsesGroupBackend) {
+  auto group = make_local_communicator();
+  std::string why;
+  auto comm = make_training_communicator(*group, "cpu", &why);
+  EXPECT_EQ(comm->backend(), "local");
+  EXPECT_EQ(why, "backend=local (device=cpu)");
+  comm = make_training_communicator(*group, "cpu", nullptr);  // why is optional
+  EXPECT_EQ(comm->size(), 1);
+}
+
+TEST(WorldHelpers, AutoFallsBackAndCudaSaysWhatIsMissing) {
+  if (at::hasCUDA() && nccl_compiled()) GTEST_SKIP() << "this machine can use NCCL";
+  auto group = make_local_communicator();
+  std::string why;
+  auto comm = make_training_communicator(*group, "auto", &why);
+  EXPECT_EQ(comm->backend(), "local");
+  EXPECT_EQ(why.rfind("backend=local (", 0), 0u) << why;
+  if (!at::hasCUDA()) {
+    EXPECT_NE(why.find("LibTorch is CPU-only"), std::string::npos) << why;
+  }
+  for (const char* device : {"cuda", "cuda:0"}) {
+    try {
+      make_training_communicator(*group, device, &why);
+      ADD_FAILURE() << device << " did not throw";
+    } catch (const InputError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(std::string("device=") + device + " needs the NCCL backend"),
+                std::string::npos)
+          << msg;
+      if (!nccl_compiled()) {
+        EXPECT_NE(msg.find("NCCL was not compiled in"), std::string::npos) << msg;
+      }
+    }
+  }
+}
+
+TEST(WorldHelpers, UnknownDeviceIsInputError) {
+  auto group = make_local_communicator();
+  for (const char* device : {"gpu", "cuda:", "cuda:x", "CUDA", ""})
+    EXPECT_THROW(make_training_communicator(*group, device, nullptr), InputError) << device;
+}
+
+}  // namespace
+}  // namespace sct::dist
