@@ -5,6 +5,7 @@
 #include <sched.h>
 
 #include "framework/core/error.h"
+#include "framework/dist/check.h"
 #include "framework/dist/world.h"
 
 namespace sct::dist {
@@ -66,6 +67,18 @@ TEST(WorldHelpers, AutoFallsBackAndCudaSaysWhatIsMissing) {
         EXPECT_NE(msg.find("NCCL was not compiled in"), std::string::npos) << msg;
       }
     }
+  }
+}
+
+TEST(WorldHelpers, CheckFailureNamesCallPlaceAndRank) {
+  try {
+    detail::throw_call_failure("MPI", "MPI_Allreduce(buf, n)", "mpi_communicator.cpp", 77,
+                               "MPI_ERR_COUNT: invalid count argument");
+  } catch (const Error& e) {
+    // MPI is not running in this process, so the rank is unknown.
+    EXPECT_STREQ(e.what(),
+                 "MPI call failed on rank ?: MPI_Allreduce(buf, n) at mpi_communicator.cpp:77: "
+                 "MPI_ERR_COUNT: invalid count argument");
   }
 }
 
