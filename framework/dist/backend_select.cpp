@@ -86,7 +86,10 @@ std::unique_ptr<Communicator> make_training_communicator(Communicator& group,
   if (request.kind == DeviceRequest::kCpu) return fallback("device=cpu");
 
   int gpus = 0;
-  const std::vector<std::string> missing = nccl_missing(&gpus);
+  std::vector<std::string> missing = nccl_missing(&gpus);
+  // A GPU index that exists on some nodes only must fail the whole group, not just those ranks.
+  if (missing.empty() && request.index >= gpus)
+    missing.push_back(fmt::format("only {} GPU(s) are visible", gpus));
   // Every rank must make the same choice, or the group would mix backends and hang.
   const bool any_missing = group.all_reduce(static_cast<int64_t>(!missing.empty()),
                                             ReduceOp::kMax) != 0;
@@ -102,14 +105,8 @@ std::unique_ptr<Communicator> make_training_communicator(Communicator& group,
   }
 
 #if defined(SCT_HAVE_NCCL) && SCT_HAVE_NCCL
-  int gpu = 0;
-  if (request.index >= 0) {
-    if (request.index >= gpus)
-      throw InputError(fmt::format("device={}: only {} GPU(s) are visible", device, gpus));
-    gpu = request.index;
-  } else {
-    gpu = (local_rank >= 0 ? local_rank : host_local_index(group)) % gpus;
-  }
+  int gpu = request.index;
+  if (gpu < 0) gpu = (local_rank >= 0 ? local_rank : host_local_index(group)) % gpus;
   auto comm = make_nccl_communicator(group.split(0, group.rank()), gpu);
   if (why) *why = fmt::format("backend=nccl (device={}, GPU {} of {})", device, gpu, gpus);
   return comm;

@@ -58,7 +58,8 @@ int default_threads(int local_size);
 // `why` (may be null) receives the reason for the choice, e.g. "backend=mpi (LibTorch is
 // CPU-only)". The GPU is N for "cuda:N", else local_rank % GPUs when local_rank >= 0 (pass
 // WorldInfo::local_rank so groups on one node use different GPUs), else the rank's index
-// among the group's ranks on its host.
+// among the group's ranks on its host. Pass local_rank >= 0 on every rank of the group or on
+// none.
 std::unique_ptr<Communicator> make_training_communicator(Communicator& group,
                                                          const std::string& device,
                                                          std::string* why, int local_rank = -1);
