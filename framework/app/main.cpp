@@ -42,6 +42,18 @@ const Command* find_command(const std::string& name) {
 
 int version_command();
 
+// Before MPI starts, the launcher's variables tell whether this process is rank 0, so an error
+// in the command line is printed once however many ranks were started.
+bool launcher_rank_zero() {
+  for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
+    if (const char* v = std::getenv(var)) return std::atoi(v) == 0;
+  return true;
+}
+
+void print_early_error(const std::string& message) {
+  if (launcher_rank_zero()) sct::app::print_error(message);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -78,7 +90,7 @@ int main(int argc, char** argv) {
       return sct::kExitBadInput;
     }
   } catch (const sct::Error& e) {
-    sct::app::print_error(e.what());
+    print_early_error(e.what());
     return e.exit_code();
   }
 
@@ -87,7 +99,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> names;
     for (const auto& c : sct::app::commands()) names.push_back(c.name);
     std::string close = sct::closest_match(command, names);
-    sct::app::print_error(fmt::format("unknown command '{}'{}; see sct_dist --help", command,
+    print_early_error(fmt::format("unknown command '{}'{}; see sct_dist --help", command,
                                       close.empty() ? "" : fmt::format(" (did you mean '{}'?)", close)));
     return sct::kExitBadInput;
   }

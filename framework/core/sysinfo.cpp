@@ -35,7 +35,8 @@ BlasInfo blas_info() {
   auto parallel = reinterpret_cast<ParallelFn>(dlsym(RTLD_DEFAULT, "openblas_get_parallel"));
   const bool openblas_provides = info.library.find("openblas") != std::string::npos;
   if (config && openblas_provides) {
-    info.name = std::string("OpenBLAS ") + config();
+    info.name = config();
+    if (info.name.rfind("OpenBLAS", 0) != 0) info.name = "OpenBLAS " + info.name;
     if (parallel) {
       int p = parallel();
       info.name += p == 2 ? " (openmp)" : p == 1 ? " (pthreads)" : " (sequential)";
