@@ -1,0 +1,217 @@
+// convert-vtab, convert-list and convert-idx: each gathers split sources and metadata, then
+// the shared pipeline (framework/data/convert.h) writes the task file.
+#include <fmt/core.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+
+#include "datasets/sct_data/args.h"
+#include "datasets/sct_data/commands.h"
+#include "framework/core/error.h"
+#include "framework/core/log.h"
+#include "framework/core/strings.h"
+#include "framework/data/convert.h"
+#include "framework/data/idx.h"
+#include "framework/data/list_source.h"
+#include "framework/data/vtab_tasks.h"
+
+namespace sct::tools {
+namespace {
+
+using data::SplitSource;
+using data::TaskMetadata;
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+struct Common {
+  std::string output;
+  int compress = 0;
+  int threads = 0;
+};
+
+Common common_options(Args& a) {
+  Common c;
+  c.output = a.required("output");
+  c.compress = static_cast<int>(a.integer("compress", 0, 0, 9));
+  c.threads = data::conversion_threads(static_cast<int>(a.integer("threads", 0, 1, 256)));
+  return c;
+}
+
+void class_names_option(Args& a, TaskMetadata& meta) {
+  if (auto names = a.get("class-names")) {
+    meta.class_names = parse_name_list(*names);
+    if (static_cast<int64_t>(meta.class_names.size()) != meta.num_classes)
+      throw InputError(fmt::format("--class-names gives {} names for {} classes", meta.class_names.size(),
+                                   meta.num_classes));
+  }
+}
+
+int write_task(const Common& c, const TaskMetadata& meta, const std::vector<SplitSource>& sources) {
+  const auto t0 = std::chrono::steady_clock::now();
+  data::TaskWriter writer(c.output, meta, c.compress);
+  int64_t images = 0;
+  std::vector<std::string> parts;
+  for (const auto& s : sources) {
+    log::info("convert", "{}: {} images -> {}x{} with {} threads", s.name, s.labels.size(), meta.height,
+              meta.width, c.threads);
+    data::write_split(writer, s, static_cast<int>(meta.height), static_cast<int>(meta.width), c.threads);
+    images += static_cast<int64_t>(s.labels.size());
+    parts.push_back(fmt::format("{} {}", s.name, s.labels.size()));
+  }
+  const std::string checksum = writer.commit();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  log::info("convert", "wrote {}: task {}, {} classes, splits {}, {}x{}, {}, {:.1f} s ({:.0f} img/s, {} threads)",
+            c.output, meta.task, meta.num_classes, join(parts, ", "), meta.height, meta.width, checksum, secs,
+            images / std::max(secs, 1e-9), c.threads);
+  return 0;
+}
+
+// "NAME=VALUE" -> {NAME, VALUE}
+std::pair<std::string, std::string> split_spec(const std::string& spec, const std::string& what) {
+  const size_t eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+    throw InputError(fmt::format("{}: expected NAME=VALUE, found '{}'", what, spec));
+  return {spec.substr(0, eq), spec.substr(eq + 1)};
+}
+
+std::string dirname(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+}
+
+}  // namespace
+
+int cmd_convert_vtab(const Argv& argv) {
+  Args a("convert-vtab", argv);
+  const std::string root = a.required("root");
+  const std::string task = a.required("task");
+  const auto size = static_cast<int>(a.integer("size", 224, 1, 8192));
+  const data::VtabTask* known = data::find_vtab_task(task);
+  TaskMetadata meta;
+  meta.task = known ? known->name : task;
+  meta.num_classes = a.integer("classes", known ? known->num_classes : 0, 1, 1 << 30);
+  if (meta.num_classes == 0) {
+    std::vector<std::string> names;
+    for (const auto& t : data::vtab_tasks()) names.push_back(t.name);
+    throw InputError(fmt::format("convert-vtab: '{}' is not a VTAB-1k task; pass --classes N (known: {})",
+                                 task, join(names, ", ")));
+  }
+  meta.group = a.option("group", known ? known->group : "");
+  class_names_option(a, meta);
+  const auto splits_opt = a.get("splits");
+  Common c = common_options(a);
+  a.positional(0, 0);
+
+  std::string dir;
+  for (const std::string& folder : {std::string(known ? known->folder : task), task, meta.task})
+    if (exists(root + "/" + folder)) {
+      dir = root + "/" + folder;
+      break;
+    }
+  if (dir.empty()) throw InputError(fmt::format("{}/{}: no such task folder", root, known ? known->folder : task));
+  std::vector<std::string> splits;
+  if (splits_opt) {
+    splits = parse_name_list(*splits_opt);
+  } else {
+    for (const auto& s : data::vtab_splits())
+      if (exists(dir + "/" + s + ".txt")) splits.push_back(s);
+    if (splits.empty())
+      throw InputError(fmt::format("{}: no list files ({}.txt)", dir, join(data::vtab_splits(), ".txt, ")));
+  }
+  meta.height = meta.width = size;
+  meta.source = "VTAB-1k folder " + dir;
+  meta.resize_method = "pillow-bicubic-antialias";
+  std::vector<SplitSource> sources;
+  for (const auto& s : splits)
+    sources.push_back(data::list_split_source(s, dir + "/" + s + ".txt", dir, size, size, meta.num_classes));
+  return write_task(c, meta, sources);
+}
+
+int cmd_convert_list(const Argv& argv) {
+  Args a("convert-list", argv);
+  TaskMetadata meta;
+  meta.task = a.required("task");
+  meta.num_classes = a.integer("classes", 0, 1, 1 << 30);
+  if (meta.num_classes == 0) throw InputError("convert-list: --classes is required");
+  meta.group = a.option("group");
+  class_names_option(a, meta);
+  const auto size = static_cast<int>(a.integer("size", 224, 1, 8192));
+  const std::string root = a.option("root");
+  const auto specs = a.options("split");
+  meta.source = a.option("source", "list files");
+  Common c = common_options(a);
+  a.positional(0, 0);
+  if (specs.empty()) throw InputError("convert-list: give at least one --split NAME=LISTFILE");
+  meta.height = meta.width = size;
+  meta.resize_method = "pillow-bicubic-antialias";
+  std::vector<SplitSource> sources;
+  for (const auto& spec : specs) {
+    const auto [name, list] = split_spec(spec, "convert-list --split");
+    sources.push_back(data::list_split_source(name, list, root.empty() ? dirname(list) : root, size, size,
+                                              meta.num_classes));
+  }
+  return write_task(c, meta, sources);
+}
+
+int cmd_convert_idx(const Argv& argv) {
+  Args a("convert-idx", argv);
+  TaskMetadata meta;
+  meta.task = a.required("task");
+  meta.num_classes = a.integer("classes", 0, 1, 1 << 30);
+  if (meta.num_classes == 0) throw InputError("convert-idx: --classes is required");
+  meta.group = a.option("group");
+  class_names_option(a, meta);
+  const int64_t size = a.integer("size", 0, 1, 8192);
+  const auto specs = a.options("split");
+  Common c = common_options(a);
+  a.positional(0, 0);
+  if (specs.empty()) throw InputError("convert-idx: give at least one --split NAME=IMAGES,LABELS[,BEGIN:END]");
+
+  std::map<std::string, std::shared_ptr<const data::IdxArray>> cache;
+  auto load = [&](const std::string& path) {
+    auto& slot = cache[path];
+    if (!slot) slot = std::make_shared<const data::IdxArray>(data::read_idx(path));
+    return slot;
+  };
+  std::vector<SplitSource> sources;
+  std::vector<std::string> inputs;
+  for (const auto& spec : specs) {
+    const auto [name, value] = split_spec(spec, "convert-idx --split");
+    std::vector<std::string> parts = parse_name_list(value);
+    if (parts.size() < 2 || parts.size() > 3)
+      throw InputError(fmt::format("convert-idx --split {}: expected IMAGES,LABELS[,BEGIN:END]", spec));
+    auto images = load(parts[0]);
+    auto labels = load(parts[1]);
+    if (images->dims.size() < 3)
+      throw InputError(fmt::format("{}: not an image array ({} dimensions)", parts[0], images->dims.size()));
+    int64_t begin = 0, end = images->dims[0];
+    if (parts.size() == 3) {
+      const size_t colon = parts[2].find(':');
+      if (colon == std::string::npos)
+        throw InputError(fmt::format("convert-idx --split {}: range must be BEGIN:END", spec));
+      begin = parse_int(parts[2].substr(0, colon), "range begin", 0, images->dims[0]);
+      end = parse_int(parts[2].substr(colon + 1), "range end", 0, images->dims[0]);
+    }
+    const int rows = static_cast<int>(images->dims[1]), cols = static_cast<int>(images->dims[2]);
+    const int h = size ? static_cast<int>(size) : rows, w = size ? static_cast<int>(size) : cols;
+    if (!sources.empty() && (h != meta.height || w != meta.width))
+      throw InputError(fmt::format("convert-idx: split '{}' has {}x{} images, earlier splits {}x{}; pass --size",
+                                   name, h, w, meta.height, meta.width));
+    meta.height = h;
+    meta.width = w;
+    if (h != rows || w != cols) meta.resize_method = "pillow-bicubic-antialias";
+    inputs.push_back(parts[0]);
+    sources.push_back(data::idx_split_source(name, images, *labels, begin, end, h, w, meta.num_classes,
+                                             parts[0]));
+  }
+  if (meta.resize_method.empty()) meta.resize_method = "none";
+  meta.source = "IDX " + join(inputs, ", ");
+  return write_task(c, meta, sources);
+}
+
+}  // namespace sct::tools
