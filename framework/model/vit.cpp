@@ -1,0 +1,183 @@
+#include "framework/model/vit.h"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/version.h>
+
+#include "framework/core/error.h"
+
+namespace sct::model {
+namespace {
+
+std::shared_ptr<torch::nn::LinearImpl> make_linear(int64_t in, int64_t out) {
+  auto l = std::make_shared<torch::nn::LinearImpl>(torch::nn::LinearOptions(in, out));
+  // timm: trunc_normal(std=.02) with absolute bounds +-2, in effect an untruncated normal.
+  at::NoGradGuard no_grad;
+  l->weight.normal_(0.0, 0.02);
+  l->bias.zero_();
+  return l;
+}
+
+std::shared_ptr<torch::nn::LayerNormImpl> make_norm(int64_t dim, double eps) {
+  return std::make_shared<torch::nn::LayerNormImpl>(
+      torch::nn::LayerNormOptions({dim}).eps(eps).elementwise_affine(true));
+}
+
+// Stochastic depth: per sample, zero the branch with probability p, scale survivors by 1/(1-p).
+at::Tensor drop_path(const at::Tensor& x, double p, bool training) {
+  if (!training || p <= 0.0) return x;
+  const double keep = 1.0 - p;
+  at::Tensor mask = at::empty({x.size(0), 1, 1}, x.options()).bernoulli_(keep).div_(keep);
+  return x * mask;
+}
+
+}  // namespace
+
+const char* tap_name(Tap tap) {
+  switch (tap) {
+    case Tap::kQkv: return "qkv";
+    case Tap::kAttnOut: return "attn";
+    case Tap::kBlockOut: return "block";
+  }
+  return "?";
+}
+
+const char* ViTImpl::adapter_name(Site site) {
+  switch (site) {
+    case Site::kQkv: return "sct_qkv";
+    case Site::kAttnOut: return "sct_attn";
+    case Site::kMlpOut: return "sct_mlp";
+  }
+  return "?";
+}
+
+// The submodules of attn and mlp are registered on plain containers so the parameter names
+// follow timm: blocks.i.attn.qkv.weight, blocks.i.mlp.fc1.weight.
+class BlockImpl : public torch::nn::Module {
+ public:
+  BlockImpl(const ViTConfig& c, int64_t index, double drop_rate)
+      : index_(index), heads_(c.heads), drop_rate_(drop_rate) {
+    norm1 = register_module("norm1", make_norm(c.dim, c.ln_eps));
+    auto attn = register_module("attn", std::make_shared<torch::nn::Module>());
+    qkv = attn->register_module("qkv", make_linear(c.dim, 3 * c.dim));
+    proj = attn->register_module("proj", make_linear(c.dim, c.dim));
+    norm2 = register_module("norm2", make_norm(c.dim, c.ln_eps));
+    auto mlp = register_module("mlp", std::make_shared<torch::nn::Module>());
+    fc1 = mlp->register_module("fc1", make_linear(c.dim, c.mlp_hidden()));
+    fc2 = mlp->register_module("fc2", make_linear(c.mlp_hidden(), c.dim));
+  }
+
+  at::Tensor attend(const at::Tensor& qkv_out) const {
+    const int64_t B = qkv_out.size(0), N = qkv_out.size(1), D = qkv_out.size(2) / 3;
+    const int64_t hd = D / heads_;
+    at::Tensor t = qkv_out.reshape({B, N, 3, heads_, hd}).permute({2, 0, 3, 1, 4});
+    at::Tensor q = t[0], k = t[1], v = t[2];
+#if TORCH_VERSION_MAJOR >= 2
+    at::Tensor o = at::scaled_dot_product_attention(q, k, v);
+#else
+    // LibTorch 1.x has no fused attention: softmax(q k^T / sqrt(hd)) v, scaling q first as timm.
+    at::Tensor scores = at::matmul(q * (1.0 / std::sqrt(double(hd))), k.transpose(-2, -1));
+    at::Tensor o = at::matmul(scores.softmax(-1), v);
+#endif
+    return o.transpose(1, 2).reshape({B, N, D});
+  }
+
+  at::Tensor forward(const at::Tensor& x, FeatureObserver* obs) {
+    at::Tensor qkv_out = qkv->forward(norm1->forward(x));
+    if (obs) obs->observe(index_, Tap::kQkv, qkv_out);
+    if (ad_qkv) qkv_out = ad_qkv->forward(qkv_out);
+    at::Tensor h = x + drop_path(proj->forward(attend(qkv_out)), drop_rate_, is_training());
+    if (obs) obs->observe(index_, Tap::kAttnOut, h);
+    if (ad_attn) h = ad_attn->forward(h);
+    at::Tensor m = fc2->forward(at::gelu(fc1->forward(norm2->forward(h))));  // exact (erf) GELU
+    if (ad_mlp) m = ad_mlp->forward(m);
+    at::Tensor out = h + drop_path(m, drop_rate_, is_training());
+    if (obs) obs->observe(index_, Tap::kBlockOut, out);
+    return out;
+  }
+
+  std::shared_ptr<Adapter>& slot(Site site) {
+    return site == Site::kQkv ? ad_qkv : site == Site::kAttnOut ? ad_attn : ad_mlp;
+  }
+
+  std::shared_ptr<torch::nn::LayerNormImpl> norm1, norm2;
+  std::shared_ptr<torch::nn::LinearImpl> qkv, proj, fc1, fc2;
+  std::shared_ptr<Adapter> ad_qkv, ad_attn, ad_mlp;
+
+ private:
+  int64_t index_, heads_;
+  double drop_rate_;
+};
+
+ViTImpl::ViTImpl(const ViTConfig& config) : config_(config) {
+  config_.validate("ViT config");
+  const int64_t D = config_.dim;
+  at::NoGradGuard no_grad;
+  cls_token_ = register_parameter("cls_token", at::empty({1, 1, D}).normal_(0.0, 1e-6));
+  pos_embed_ = register_parameter("pos_embed", at::empty({1, config_.tokens(), D}).normal_(0.0, 0.02));
+  auto patch_embed = register_module("patch_embed", std::make_shared<torch::nn::Module>());
+  patch_proj_ = patch_embed->register_module(
+      "proj", std::make_shared<torch::nn::Conv2dImpl>(
+                  torch::nn::Conv2dOptions(3, D, config_.patch).stride(config_.patch)));
+  auto blocks = register_module("blocks", std::make_shared<torch::nn::Module>());
+  for (int64_t i = 0; i < config_.depth; ++i) {
+    const double rate = config_.depth > 1 ? config_.drop_path * double(i) / double(config_.depth - 1) : 0.0;
+    blocks_.push_back(blocks->register_module(std::to_string(i), std::make_shared<BlockImpl>(config_, i, rate)));
+  }
+  norm_ = register_module("norm", make_norm(D, config_.ln_eps));
+  reset_head(config_.num_classes);
+}
+
+at::Tensor ViTImpl::forward_tokens(const at::Tensor& images, FeatureObserver* observer) {
+  const int64_t S = config_.image_size;
+  if (images.dim() != 4 || images.size(1) != 3 || images.size(2) != S || images.size(3) != S)
+    throw InputError(fmt::format("ViT input: expected images (N, 3, {}, {}), found {}", S, S,
+                                 fmt::join(images.sizes(), "x")));
+  const int64_t B = images.size(0);
+  at::Tensor x = patch_proj_->forward(images).flatten(2).transpose(1, 2);  // row-major patches
+  x = at::cat({cls_token_.expand({B, -1, -1}), x}, 1) + pos_embed_;
+  for (auto& block : blocks_) x = block->forward(x, observer);
+  return norm_->forward(x);
+}
+
+at::Tensor ViTImpl::forward_features(const at::Tensor& images, FeatureObserver* observer) {
+  return forward_tokens(images, observer).select(1, 0);
+}
+
+at::Tensor ViTImpl::forward(const at::Tensor& images, FeatureObserver* observer) {
+  at::Tensor f = forward_features(images, observer);
+  return head_ ? head_->forward(f) : f;
+}
+
+void ViTImpl::reset_head(int64_t num_classes) {
+  if (num_classes < 0) throw InputError(fmt::format("head: number of classes {} is negative", num_classes));
+  if (head_) unregister_module("head");
+  head_.reset();
+  config_.num_classes = num_classes;
+  if (num_classes > 0)
+    head_ = register_module("head", std::make_shared<torch::nn::LinearImpl>(
+                                        torch::nn::LinearOptions(config_.dim, num_classes)));
+}
+
+void ViTImpl::set_adapter(int64_t block, Site site, std::shared_ptr<Adapter> adapter) {
+  SCT_CHECK(block >= 0 && block < config_.depth, fmt::format("block {} of {}", block, config_.depth));
+  BlockImpl& b = *blocks_[size_t(block)];
+  std::shared_ptr<Adapter>& slot = b.slot(site);
+  const char* name = adapter_name(site);
+  if (slot) b.unregister_module(name);
+  slot = std::move(adapter);
+  if (slot) {
+    slot->train(is_training());
+    b.register_module(name, slot);
+  }
+}
+
+std::shared_ptr<Adapter> ViTImpl::adapter(int64_t block, Site site) const {
+  SCT_CHECK(block >= 0 && block < config_.depth, fmt::format("block {} of {}", block, config_.depth));
+  return blocks_[size_t(block)]->slot(site);
+}
+
+}  // namespace sct::model
