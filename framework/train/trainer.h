@@ -1,0 +1,66 @@
+// The data-parallel training loop of one task: reference recipe semantics (AdamW, per-epoch
+// cosine schedule with warm-up, label smoothing, evaluation every N epochs), gradients of the
+// trainable set averaged as one flat buffer per step, exact sharded evaluation, metrics
+// JSON lines, atomic checkpoints, resume, and agreed stops (preemption) at step boundaries.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "framework/core/recipe.h"
+#include "framework/train/metrics.h"
+
+namespace sct::dist {
+class Communicator;
+}
+namespace sct::data {
+class TaskFile;
+}
+namespace sct::model {
+class ViTImpl;
+}
+
+namespace sct::train {
+
+struct TrainSetup {
+  const Recipe* recipe = nullptr;
+  dist::Communicator* comm = nullptr;  // the ranks training this task together
+  model::ViTImpl* model = nullptr;
+  // The run's trainable registry, in a fixed order: what the optimizer updates, the all-reduce
+  // packs and the checkpoint holds.
+  std::vector<std::pair<std::string, at::Tensor>> trainable;
+  std::shared_ptr<const data::TaskFile> data;
+  std::string unit_dir;       // metrics.jsonl and checkpoint.safetensors (rank 0 writes)
+  std::string recipe_hash;    // a checkpoint of another recipe is refused
+  nlohmann::json checkpoint_meta = nlohmann::json::object();  // saved with every checkpoint
+  // Polled at every step boundary; when true on any rank, all ranks checkpoint and stop.
+  std::function<bool()> stop_requested;
+  int64_t stop_after_steps = -1;  // stop as if preempted after this many steps of this process
+};
+
+struct TrainOutcome {
+  bool preempted = false;
+  bool resumed = false;
+  std::vector<EpochMetrics> curve;
+  double best_acc = -1;    // percent, best over the evaluations (test-selected in the reference)
+  int64_t best_epoch = -1;
+  double last_acc = -1;    // percent, after the final epoch
+  double train_s = 0, eval_s = 0;
+};
+
+// Runs (or resumes, from unit_dir/checkpoint.safetensors) the task's training.
+TrainOutcome train_task(TrainSetup& setup);
+
+// Top-1 accuracy (percent) on `split`, each sample visited once across the ranks of `comm`.
+double evaluate(model::ViTImpl& model, const data::TaskFile& data, const std::string& split,
+                const Recipe& recipe, dist::Communicator& comm, int64_t batch);
+
+std::string checkpoint_path(const std::string& unit_dir);
+
+}  // namespace sct::train
