@@ -250,6 +250,23 @@ class Reader {
     }
   }
 
+  void read(const toml::node& n, const std::string& k, std::vector<int64_t>& out) {
+    if (!n.is_array()) fail(k, fmt::format("expects an array of integers, found {}", type_name(n)));
+    out.clear();
+    for (const auto& e : *n.as_array()) {
+      if (!e.is_integer()) fail(k, fmt::format("expects an array of integers, found an element that is {}", type_name(e)));
+      out.push_back(e.as_integer()->get());
+    }
+  }
+  void read(const toml::node& n, const std::string& k, std::map<std::string, std::vector<std::string>>& out) {
+    if (!n.is_table()) fail(k, fmt::format("expects a table of string arrays, found {}", type_name(n)));
+    out.clear();
+    for (const auto& [name, value] : *n.as_table()) {
+      std::string sub = k + "." + std::string(name.str());
+      read(value, sub, out[std::string(name.str())]);
+    }
+  }
+
   const Locations& locs_;
   std::vector<Frame> frames_;
 };
@@ -294,6 +311,12 @@ class Writer {
     for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + render(v[i]);
     return out + "]";
   }
+  static std::string render(const std::map<std::string, std::vector<std::string>>& m) {
+    std::string out = "{";
+    size_t i = 0;
+    for (const auto& [k, v] : m) out += (i++ ? ", " : " ") + render(k) + " = " + render(v);
+    return out + (m.empty() ? "}" : " }");
+  }
 };
 
 // Collects the dotted key list.
@@ -336,15 +359,28 @@ std::string expand_env(const std::string& s) {
   return out;
 }
 
-Recipe bind_recipe(const toml::table& merged, const Locations& locs, const std::string& source) {
+// sweep.tasks entries are relative to the file that listed them (or to the current directory
+// when they came from --set).
+void resolve_task_paths(Recipe& r, const Locations& locs) {
+  auto it = locs.find("sweep.tasks");
+  if (it == locs.end() || it->second.rfind("--set", 0) == 0) return;
+  const std::string& loc = it->second;
+  const fs::path dir = fs::path(loc.substr(0, loc.rfind(':'))).parent_path();
+  for (auto& t : r.sweep.tasks)
+    if (!fs::path(t).is_absolute()) t = (dir / t).lexically_normal().string();
+}
+
+Recipe bind_recipe(const toml::table& merged, const Locations& locs, const std::string& source,
+                   const std::string& fragment = "") {
   Recipe r;
   Reader reader(merged, locs);
   visit_recipe(reader, r);
   reader.finish();
+  resolve_task_paths(r, locs);
   r.source_path = source;
   const std::string stem = fs::path(source).stem().string();
   if (r.name.empty()) r.name = stem;
-  if (r.task.name.empty()) r.task.name = r.name;
+  if (r.task.name.empty()) r.task.name = fragment.empty() ? r.name : fs::path(fragment).stem().string();
   r.model.checkpoint = expand_env(r.model.checkpoint);
   r.task.data = expand_env(r.task.data);
   r.out = expand_env(r.out);
@@ -353,7 +389,8 @@ Recipe bind_recipe(const toml::table& merged, const Locations& locs, const std::
 
 }  // namespace
 
-Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides) {
+Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides,
+                   const std::string& fragment) {
   if (!fs::is_regular_file(path)) throw InputError(fmt::format("{}: recipe file not found", path));
   std::ifstream in(path);
   std::stringstream ss;
@@ -362,8 +399,26 @@ Recipe load_recipe(const std::string& path, const std::vector<std::string>& over
   std::error_code ec;
   std::vector<std::string> stack{fs::weakly_canonical(path, ec).string()};
   toml::table merged = load_chain(path, ss.str(), locs, stack);
+  if (!fragment.empty()) {
+    if (!fs::is_regular_file(fragment))
+      throw InputError(fmt::format("{}: key 'sweep.tasks': task file '{}' not found",
+                                   locs.count("sweep.tasks") ? locs["sweep.tasks"] : path, fragment));
+    std::ifstream fin(fragment);
+    std::stringstream fss;
+    fss << fin.rdbuf();
+    toml::table part = parse_text(fss.str(), fragment);
+    if (auto* ext = part.get("extends"))
+      throw InputError(fmt::format("{}: key 'extends': a task file listed in sweep.tasks is merged over the "
+                                   "sweep recipe and cannot extend another file",
+                                   where(*ext, fragment)));
+    if (part.get("sweep"))
+      throw InputError(fmt::format("{}: key 'sweep': a task file cannot define a sweep",
+                                   where(*part.get("sweep"), fragment)));
+    record_locations(part, "", fragment, locs);
+    deep_merge(merged, part);
+  }
   for (const auto& o : overrides) apply_override(merged, o, locs);
-  return bind_recipe(merged, locs, path);
+  return bind_recipe(merged, locs, path, fragment);
 }
 
 Recipe parse_recipe(const std::string& text, const std::string& name,
@@ -383,6 +438,19 @@ std::string recipe_to_toml(const Recipe& recipe) {
 }
 
 std::string recipe_hash(const Recipe& recipe) { return hex64(fnv1a64(recipe_to_toml(recipe))); }
+
+std::string training_hash(const Recipe& recipe) {
+  Recipe r = recipe;
+  const Recipe defaults;
+  r.name = defaults.name;
+  r.description = defaults.description;
+  r.threads = defaults.threads;
+  r.device = defaults.device;
+  r.out = defaults.out;
+  r.data.prefetch = defaults.data.prefetch;
+  r.sweep = defaults.sweep;
+  return hex64(fnv1a64(recipe_to_toml(r)));
+}
 
 std::vector<std::string> recipe_keys() {
   static const std::vector<std::string> keys = [] {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,18 @@ struct TrainSection {
   bool drop_last = true;
 };
 
+// A sweep: the recipe's own sections are the defaults, each task file is a fragment merged over
+// them (task name, data, per-task lr/wd/augmentation), and every (task, method, seed, variant)
+// combination is one unit of work.
+struct SweepSection {
+  std::vector<std::string> tasks;      // task fragment files, relative to the file listing them
+  std::vector<std::string> methods;    // empty: [peft.method]
+  std::vector<int64_t> seeds;          // empty: [seed]
+  std::map<std::string, std::vector<std::string>> variants;  // name -> ["key=value", ...]
+  std::vector<std::string> set;        // "key=value" overrides applied to every unit
+  int64_t ranks_per_task = 0;          // ranks training one unit together; 0 = all ranks
+};
+
 struct Recipe {
   std::string name;             // run name; defaults to the recipe file's stem
   std::string description;
@@ -78,13 +91,16 @@ struct Recipe {
   DataSection data;
   PeftSection peft;
   TrainSection train;
+  SweepSection sweep;
 
   std::string source_path;      // the recipe file given on the command line (not a key)
 };
 
-// Loads `path`, follows `extends`, applies `overrides` ("a.b=value"), validates.
+// Loads `path`, follows `extends`, merges the task `fragment` file over it when given (a
+// fragment may not use `extends`), applies `overrides` ("a.b=value"), validates.
 // Throws InputError with "file:line: ..." on any problem.
-Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides = {});
+Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides = {},
+                   const std::string& fragment = "");
 
 // Parses recipe text directly (tests); `name` is used as the file name in errors, and
 // `extends` is resolved relative to `base_dir`.
@@ -96,6 +112,11 @@ std::string recipe_to_toml(const Recipe& recipe);
 
 // 16 hex digits of FNV-1a over recipe_to_toml: identifies a resolved recipe.
 std::string recipe_hash(const Recipe& recipe);
+
+// Identifies what a unit computes: the hash of the resolved recipe without the keys that do
+// not change results (name, description, threads, device, out, data.prefetch, the sweep
+// section). A finished unit whose training hash changed is an error unless forced.
+std::string training_hash(const Recipe& recipe);
 
 // Every valid dotted key ("train.lr", "seed", ...), for suggestions and docs.
 std::vector<std::string> recipe_keys();

@@ -116,6 +116,20 @@ void visit_recipe(V& v, Recipe& r) {
     v.field("checkpoint_every", t.checkpoint_every, at_least(0));
     v.field("drop_last", t.drop_last);
   });
+  v.section("sweep", [&] {
+    auto& w = r.sweep;
+    v.field("tasks", w.tasks);
+    v.field("methods", w.methods, [](const std::vector<std::string>& ms) -> std::string {
+      for (const auto& m : ms)
+        if (m != "sct" && m != "linear" && m != "full" && m != "bitfit")
+          return fmt::format("entries must be sct | linear | full | bitfit, found \"{}\"", m);
+      return "";
+    });
+    v.field("seeds", w.seeds);
+    v.field("variants", w.variants);
+    v.field("set", w.set);
+    v.field("ranks_per_task", w.ranks_per_task, at_least(0));
+  });
 }
 
 }  // namespace sct

@@ -211,3 +211,54 @@ TEST_F(RecipeTest, EveryKeyIsListedOnce) {
   EXPECT_TRUE(unique.count("train.lr"));
   EXPECT_TRUE(unique.count("model.drop_path"));
 }
+
+TEST_F(RecipeTest, SweepTaskFragmentsMergeOverTheSweepRecipe) {
+  std::string sweep = write("bench/sweep.toml",
+                            "[train]\nlr = 0.1\nepochs = 5\n[sweep]\ntasks = [\"tasks/dtd.toml\"]\n"
+                            "methods = [\"sct\", \"linear\"]\nseeds = [0, 1]\n"
+                            "set = [\"train.eval_every = 1\"]\n[sweep.variants]\nk8 = [\"peft.k=8\"]\n");
+  std::string frag = write("bench/tasks/dtd.toml", "[task]\ngroup = \"Natural\"\n[train]\nlr = 0.0032\n");
+  Recipe s = load_recipe(sweep);
+  ASSERT_EQ(s.sweep.tasks.size(), 1u);
+  EXPECT_EQ(s.sweep.tasks[0], frag);  // relative to the sweep file
+  EXPECT_EQ(s.sweep.methods, (std::vector<std::string>{"sct", "linear"}));
+  EXPECT_EQ(s.sweep.seeds, (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(s.sweep.variants.at("k8"), (std::vector<std::string>{"peft.k=8"}));
+  Recipe u = load_recipe(sweep, {"seed=1"}, frag);
+  EXPECT_EQ(u.task.name, "dtd");
+  EXPECT_EQ(u.task.group, "Natural");
+  EXPECT_DOUBLE_EQ(u.train.lr, 0.0032);  // the fragment wins over the sweep recipe
+  EXPECT_EQ(u.train.epochs, 5);         // the sweep recipe's value stays
+  EXPECT_EQ(u.seed, 1);
+  // Round trip of the new value types.
+  Recipe back = parse_recipe(recipe_to_toml(s), sweep);
+  EXPECT_EQ(recipe_to_toml(back), recipe_to_toml(s));
+}
+
+TEST_F(RecipeTest, FragmentsCannotExtendOrSweep) {
+  std::string sweep = write("s.toml", "");
+  std::string frag = write("f.toml", "extends = \"s.toml\"\n");
+  try {
+    load_recipe(sweep, {}, frag);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(frag + ":1: key 'extends': a task file"), std::string::npos) << e.what();
+  }
+  std::string frag2 = write("g.toml", "[task]\nname = \"x\"\n[sweep]\nseeds = [1]\n");
+  try {
+    load_recipe(sweep, {}, frag2);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(frag2 + ":3: key 'sweep'"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(RecipeTest, TrainingHashIgnoresKeysThatDoNotChangeResults) {
+  std::string p = write("r.toml", "[train]\nlr = 0.1\n");
+  Recipe a = load_recipe(p);
+  Recipe b = load_recipe(p, {"threads=2", "out=\"elsewhere\"", "sweep.seeds=[3]", "data.prefetch=5"});
+  Recipe c = load_recipe(p, {"train.lr=0.2"});
+  EXPECT_EQ(training_hash(a), training_hash(b));
+  EXPECT_NE(recipe_hash(a), recipe_hash(b));
+  EXPECT_NE(training_hash(a), training_hash(c));
+}
