@@ -14,8 +14,10 @@ namespace sct::tools {
 
 int cmd_inspect(const Argv& argv) {
   Args a("inspect", argv);
+  const auto only = a.get("split");
   const std::string path = a.positional(1, 1)[0];
   data::TaskFile f(path);
+  if (only) f.split(*only);  // InputError naming the file and the splits it has
   const auto& m = f.metadata();
   fmt::print("file:              {}\n", path);
   fmt::print("task:              {}\n", m.task);
@@ -34,6 +36,7 @@ int cmd_inspect(const Argv& argv) {
   }
   fmt::print("splits:\n");
   for (const auto& name : f.split_names()) {
+    if (only && name != *only) continue;
     const auto& s = f.split(name);
     fmt::print("  {:<16} {:>7} images  {}x{}x3 uint8  chunks 1x{}x{}x3  compression {}  {}\n", name, s.count,
                s.height, s.width, s.height, s.width, s.compression, s.checksum.empty() ? "-" : s.checksum);

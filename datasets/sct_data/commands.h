@@ -21,6 +21,5 @@ int cmd_convert_idx(const Argv& args);
 int cmd_synth(const Argv& args);
 int cmd_inspect(const Argv& args);
 int cmd_validate(const Argv& args);
-int cmd_bench(const Argv& args);
 
 }  // namespace sct::tools

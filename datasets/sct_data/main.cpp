@@ -32,12 +32,9 @@ const std::vector<Subcommand>& subcommands() {
       {"synth",
        "synth --output FILE.h5 --classes N --size S --split NAME=COUNT... [--seed N] [--task NAME] [--threads N]",
        "a small deterministic learnable task (for tests)", sct::tools::cmd_synth},
-      {"inspect", "inspect FILE.h5", "attributes, splits, class histograms", sct::tools::cmd_inspect},
+      {"inspect", "inspect FILE.h5 [--split NAME]", "attributes, splits, class histograms", sct::tools::cmd_inspect},
       {"validate", "validate FILE.h5",
        "structure, label range and recomputed checksums; exit 0 when valid", sct::tools::cmd_validate},
-      {"bench",
-       "bench FILE.h5 [--split NAME] [--batch 64] [--batches 20] [--prefetch 2] [--randaugment SPEC]",
-       "loader throughput without and with augmentation", sct::tools::cmd_bench},
   };
   return list;
 }

@@ -24,7 +24,7 @@ void write_split(TaskWriter& writer, const SplitSource& src, int height, int wid
   const size_t bytes = static_cast<size_t>(height) * width * 3;
   threads = std::max(1, threads);
   // A ring of slots lets workers run ahead of the writer by up to `window` images.
-  const int64_t window = std::max<int64_t>(8, 8 * threads);
+  const int64_t window = std::max<int64_t>(64, 32 * threads);
   std::vector<uint8_t> ring(bytes * window);
   std::vector<char> ready(window, 0);
   std::mutex m;
@@ -63,24 +63,28 @@ void write_split(TaskWriter& writer, const SplitSource& src, int height, int wid
   log::Progress progress(tag);
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    for (int64_t i = 0; i < count; ++i) {
+    for (int64_t i = 0; i < count;) {
+      int64_t j = i + 1;  // [i, j): ready images held contiguously in the ring
       {
         std::unique_lock<std::mutex> lock(m);
         cv.wait(lock, [&] { return stop || ready[i % window]; });
         if (stop) break;
+        while (j < count && j % window != 0 && ready[j % window]) ++j;
       }
-      writer.append(ring.data() + (i % window) * bytes, 1);
+      // One write for the run: small images are otherwise bound by per-call overhead.
+      writer.append(ring.data() + (i % window) * bytes, j - i);
       {
         std::lock_guard<std::mutex> lock(m);
-        ready[i % window] = 0;
-        written = i + 1;
+        for (int64_t k = i; k < j; ++k) ready[k % window] = 0;
+        written = j;
       }
       cv.notify_all();
+      i = j;
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      const double rate = (i + 1) / std::max(s, 1e-9);
+      const double rate = i / std::max(s, 1e-9);
       progress.update(fmt::format("{}: {}/{} images, {:.0f} img/s, {} threads, ETA {:.0f} s", src.name,
-                                  i + 1, count, rate, threads, (count - i - 1) / std::max(rate, 1e-9)),
-                      i + 1 == count);
+                                  i, count, rate, threads, (count - i) / std::max(rate, 1e-9)),
+                      i == count);
     }
   } catch (...) {
     std::lock_guard<std::mutex> lock(m);

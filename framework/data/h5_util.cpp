@@ -119,7 +119,9 @@ std::string error_text() {
 }
 
 bool is_lock_error(const std::string& text) {
-  return text.find("lock") != std::string::npos;
+  for (const char* needle : {"unable to lock", "file locking", "lock file"})
+    if (text.find(needle) != std::string::npos) return true;
+  return false;
 }
 
 std::optional<std::string> read_string_attr(hid_t obj, const char* name, const std::string& where) {

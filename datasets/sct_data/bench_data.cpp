@@ -1,4 +1,4 @@
-// bench: loader throughput per core (reading, augmenting and normalising into float
+// bench_data: loader throughput per core (reading, augmenting and normalising into float
 // batches, with the consumer doing nothing), beside the rate training consumes images.
 #include <fmt/core.h>
 
@@ -7,13 +7,14 @@
 #include <memory>
 
 #include "datasets/sct_data/args.h"
-#include "datasets/sct_data/commands.h"
 #include "framework/core/error.h"
 #include "framework/data/loader.h"
 #include "framework/data/task_file.h"
 
 namespace sct::tools {
 namespace {
+
+using Argv = std::vector<std::string>;
 
 double cpu_seconds() {
   timespec ts;
@@ -69,10 +70,8 @@ void print_rate(const char* what, const Rate& r) {
              r.wall, r.cpu, r.images / std::max(r.cpu, 1e-9));
 }
 
-}  // namespace
-
-int cmd_bench(const Argv& argv) {
-  Args a("bench", argv);
+int bench(const Argv& argv) {
+  Args a("bench_data", argv);
   const std::string split_opt = a.option("split");
   const int64_t batch = a.integer("batch", 64, 1, 1 << 20);
   const int64_t batches = a.integer("batches", 20, 1, 1 << 20);
@@ -103,4 +102,25 @@ int cmd_bench(const Argv& argv) {
   return 0;
 }
 
+}  // namespace
 }  // namespace sct::tools
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (const auto& a : args)
+    if (a == "--help" || a == "-h") {
+      fmt::print("usage: bench_data FILE.h5 [--split NAME] [--batch 64] [--batches 20] [--prefetch 2] "
+                 "[--randaugment SPEC]\n\nloader images/s per core without and with augmentation, beside "
+                 "the training consumption rate\n");
+      return 0;
+    }
+  try {
+    return sct::tools::bench(args);
+  } catch (const sct::Error& e) {
+    fmt::print(stderr, "bench_data: error: {}\n", e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "bench_data: error: {}\n", e.what());
+    return sct::kExitFailure;
+  }
+}
