@@ -66,7 +66,7 @@ Rate run_read_only(const data::TaskFile& file, const std::string& split, int64_t
 }
 
 void print_rate(const char* what, const Rate& r) {
-  fmt::print("  {:<34} {:>6} images  {:>6.2f} s wall  {:>6.2f} s CPU  {:>8.1f} img/s per core\n", what, r.images,
+  fmt::print("  {:<38} {:>6} images  {:>6.2f} s wall  {:>6.2f} s CPU  {:>8.1f} img/s per core\n", what, r.images,
              r.wall, r.cpu, r.images / std::max(r.cpu, 1e-9));
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -205,7 +206,7 @@ int cmd_convert_idx(const Argv& argv) {
     meta.height = h;
     meta.width = w;
     if (h != rows || w != cols) meta.resize_method = "pillow-bicubic-antialias";
-    inputs.push_back(parts[0]);
+    if (std::find(inputs.begin(), inputs.end(), parts[0]) == inputs.end()) inputs.push_back(parts[0]);
     sources.push_back(data::idx_split_source(name, images, *labels, begin, end, h, w, meta.num_classes,
                                              parts[0]));
   }
