@@ -184,6 +184,23 @@ def test_errors(tmp, rng):
     expect_error(["inspect", f"{tmp}/trunc.h5"], f"{tmp}/trunc.h5", "truncated")
     rc, _, err = run("inspect", f"{tmp}/trunc.h5")
     check("LOCKING" not in err, "a truncated file is not reported as a locking problem")
+    # A damaged gzip chunk fails the read itself; the loader rethrows it on the caller's thread.
+    images = rng.integers(0, 256, (12, 20, 20), dtype=np.uint8)
+    write_idx(f"{tmp}/cimg.gz", images)
+    write_idx(f"{tmp}/clab.gz", np.zeros(12, dtype=np.uint8))
+    ok("convert-idx", "--task", "c", "--classes", 2, "--compress", 6, "--output", f"{tmp}/c.h5",
+       "--split", f"train={tmp}/cimg.gz,{tmp}/clab.gz")
+    with h5py.File(f"{tmp}/c.h5", "r") as f:
+        chunk = f["train/images"].id.get_chunk_info(5)
+    raw = bytearray(open(f"{tmp}/c.h5", "rb").read())
+    for k in range(8, 40):
+        raw[chunk.byte_offset + k] ^= 0x5A
+    open(f"{tmp}/cflip.h5", "wb").write(raw)
+    expect_error(["validate", f"{tmp}/cflip.h5"], f"{tmp}/cflip.h5", "train")
+    bench = os.path.join(os.environ["SCT_BUILD"], "bin", "bench_data")
+    p = subprocess.run([bench, f"{tmp}/cflip.h5", "--batch", "12", "--batches", "2"], capture_output=True, text=True)
+    check(p.returncode == 2 and p.stderr.count("\n") == 1 and "'/train/images'" in p.stderr,
+          f"loader: a corrupt chunk is one error line from the reading thread: {p.stderr.strip()!r}")
     ok("synth", "--output", f"{tmp}/z.h5", "--classes", 3, "--size", 16, "--split", "train=20")
     # Locking: a writer holding the file makes a locking reader fail with the hint.
     env = dict(os.environ)
