@@ -74,6 +74,17 @@ herr_t collect_link(hid_t, const char* name, const H5L_info_t*, void* data) {
 }  // namespace
 
 TaskFile::TaskFile(const std::string& path) : path_(path), impl_(std::make_unique<Impl>()) {
+  try {
+    open();
+  } catch (...) {
+    h5::Lock lock;  // ids opened so far are closed under the lock too
+    impl_.reset();
+    throw;
+  }
+}
+
+void TaskFile::open() {
+  const std::string& path = path_;
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) throw InputError(fmt::format("{}: no such task file", path));
   if (S_ISDIR(st.st_mode)) throw InputError(fmt::format("{}: is a directory, expected a task file (.h5)", path));

@@ -48,6 +48,7 @@ class TaskFile {
 
  private:
   struct Impl;
+  void open();
   std::string path_;
   TaskMetadata meta_;
   std::map<std::string, SplitInfo> splits_;
