@@ -1,98 +1,78 @@
-// `sct_dist run RECIPE`: load and validate the recipe on every rank, print the plan, and run it.
+// `sct_dist run RECIPE`: plan the recipe's units (one task, or a sweep), print the plan, and
+// run them in rank groups with resume; ends with the summary table.
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
-#include <filesystem>
+#include <cstdlib>
 
 #include "framework/app/command.h"
 #include "framework/app/guard.h"
 #include "framework/app/runtime.h"
+#include "framework/app/version.h"
 #include "framework/core/error.h"
-#include "framework/core/fs.h"
-#include "framework/core/log.h"
 #include "framework/core/recipe.h"
+#include "framework/core/sysinfo.h"
 #include "framework/dist/world.h"
+#include "framework/sweep/engine.h"
 
 namespace sct::app {
 namespace {
 
-struct RunOptions {
-  std::string recipe_path;
-  std::vector<std::string> sets;
-  bool dry_run = false;
-  std::string out;
-};
-
-RunOptions parse_run_args(const std::vector<std::string>& args) {
+sweep::SweepOptions parse_run_args(const std::vector<std::string>& args) {
   Args a("run", args);
-  RunOptions o;
+  sweep::SweepOptions o;
   o.sets = a.options("--set");
+  o.tasks = a.options("--task");
   o.dry_run = a.flag("--dry-run");
+  o.force = a.flag("--force");
   o.out = a.option("--out");
+  const std::string stop = a.option("--stop-after-steps");
+  if (!stop.empty()) {
+    char* end = nullptr;
+    o.stop_after_steps = std::strtoll(stop.c_str(), &end, 10);
+    if (*end || o.stop_after_steps < 1)
+      throw InputError(fmt::format("run: --stop-after-steps expects a positive integer, found '{}'", stop));
+  }
   o.recipe_path = a.positional(1, 1)[0];
   return o;
 }
 
-// Checks that depend on the world, not only on the recipe.
-void check_against_world(const Recipe& r, int group_size) {
-  if (r.train.batch_size % group_size != 0)
-    throw InputError(fmt::format(
-        "{}: key 'train.batch_size' = {} does not divide by the {} ranks of a group; the global "
-        "batch is fixed, so choose a multiple of {} or another number of ranks",
-        r.source_path, r.train.batch_size, group_size, group_size));
-}
-
-void print_plan(const Recipe& r, const dist::WorldInfo& w, int threads, const std::string& backend_why,
-                const std::string& run_dir) {
-  log::info("run", "recipe {} (resolved hash {})", r.source_path, recipe_hash(r));
-  log::info("run", "world: {} rank{} ({} on this host), {} thread{} per rank; {}", w.size,
-            w.size == 1 ? "" : "s", w.local_size, threads, threads == 1 ? "" : "s", backend_why);
-  log::info("run", "run directory: {}", run_dir);
-  log::info("run", "plan: 1 task");
-  log::info("run", "  {:<20} {:<8} {:<5} {:>4} {:>7} {:>13} {:>9} {:>10} {:>8}", "task", "method", "mode", "k",
-            "epochs", "global batch", "per rank", "lr", "wd");
-  const std::string k = r.peft.k > 0 ? std::to_string(r.peft.k) : fmt::format("D/{:g}", 1.0 / r.peft.k_fraction);
-  log::info("run", "  {:<20} {:<8} {:<5} {:>4} {:>7} {:>13} {:>9} {:>10g} {:>8g}", r.task.name, r.peft.method,
-            r.peft.mode, k, r.train.epochs, r.train.batch_size, r.train.batch_size / w.size, r.train.lr,
-            r.train.weight_decay);
-  log::info("run", "  data: {}", r.task.data.empty() ? "(none given)" : r.task.data);
-}
-
 int run_command(Env& env, const std::vector<std::string>& args) {
   auto& comm = env.world.comm();
-  RunOptions opts;
-  Recipe recipe;
+  sweep::SweepOptions opts;
+  Recipe top;
   run_agreed(comm, [&] {
     opts = parse_run_args(args);
-    recipe = load_recipe(opts.recipe_path, opts.sets);
-    check_against_world(recipe, comm.size());
+    top = load_recipe(opts.recipe_path, opts.sets);
   });
-  const int threads = configure_threads(env, recipe.threads);
-  std::string why;
-  std::unique_ptr<dist::Communicator> train_comm;
-  run_agreed(comm, [&] { train_comm = dist::make_training_communicator(comm, recipe.device, &why); });
-  const std::string run_dir =
-      opts.out.empty() ? (std::filesystem::path(recipe.out) / recipe.name).string() : opts.out;
-
-  if (opts.dry_run) {
-    if (comm.rank() == 0) fmt::print("# resolved recipe\n{}\n", recipe_to_toml(recipe));
-    print_plan(recipe, env.world.info(), threads, why, run_dir);
-    log::info("run", "dry run: nothing trained");
-    return kExitOk;
+  opts.threads = configure_threads(env, top.threads);
+  const BlasInfo blas = blas_info();
+  opts.versions = {{"libtorch", torch_version()},
+                   {"blas", blas.name},
+                   {"mpi", dist::mpi_library_version()},
+                   {"nccl", dist::nccl_compiled() ? "compiled in" : "not compiled in"}};
+  try {
+    return sweep::run_sweep(env.world, opts);
+  } catch (const Error& e) {
+    // run_sweep's set-up errors are agreed: every rank throws the same one.
+    if (comm.rank() == 0) print_error(e.what());
+    throw ReportedError(e.exit_code());
   }
-  print_plan(recipe, env.world.info(), threads, why, run_dir);
-  if (comm.rank() == 0) atomic_write((std::filesystem::path(run_dir) / "resolved.toml").string(),
-                                     recipe_to_toml(recipe));
-  comm.barrier();
-  run_agreed(comm, [&] {
-    throw Error("training is not part of this build yet: only `run --dry-run` is available");
-  });
-  return kExitOk;
 }
 
 }  // namespace
 
-SCT_REGISTER_COMMAND(Command{"run", "run RECIPE [--set key=value]... [--dry-run] [--out DIR]",
-                             "train every task of a recipe (--dry-run: validate and print the plan)",
-                             run_command});
+SCT_REGISTER_COMMAND(Command{
+    "run",
+    "run RECIPE [--set key=value]... [--task NAME]... [--dry-run] [--out DIR] [--force]\n\n"
+    "  --set key=value     override a recipe key (TOML value; repeatable)\n"
+    "  --task NAME         only this task of a sweep (repeatable)\n"
+    "  --dry-run           validate everything and print the resolved recipe and the plan\n"
+    "  --out DIR           run directory (default: <out>/<name> from the recipe)\n"
+    "  --force             run again the finished units whose recipe changed\n"
+    "  --stop-after-steps N  stop as if preempted after N training steps (testing resume)\n\n"
+    "Re-running the same command resumes: finished units are skipped, interrupted ones continue\n"
+    "from their last checkpoint. Exit codes: 0 ok, 1 a unit failed, 2 bad input, 3 preempted.",
+    "train every task of a recipe or sweep (--dry-run: validate and print the plan)", run_command});
 
 }  // namespace sct::app

@@ -13,6 +13,7 @@
 #include "framework/core/strings.h"
 #include "framework/data/loader.h"
 #include "framework/data/task_file.h"
+#include "framework/dist/agree.h"
 #include "framework/dist/communicator.h"
 #include "framework/model/vit.h"
 #include "framework/train/flat_params.h"
@@ -77,12 +78,19 @@ double evaluate(model::ViTImpl& model, const data::TaskFile& file, const std::st
   at::NoGradGuard no_grad;
   std::vector<int64_t> counts{0, 0};  // correct, total
   data::Batch b;
-  while (loader.next(b)) {
-    at::Tensor pred = model.forward(b.images).argmax(1);
-    counts[0] += pred.eq(b.labels).sum().item<int64_t>();
-    counts[1] += b.labels.size(0);
+  std::string failure;
+  try {
+    while (loader.next(b)) {
+      at::Tensor pred = model.forward(b.images).argmax(1);
+      counts[0] += pred.eq(b.labels).sum().item<int64_t>();
+      counts[1] += b.labels.size(0);
+    }
+  } catch (const std::exception& e) {
+    failure = e.what();
   }
   model.train(was_training);
+  const dist::Agreement a = dist::agree_on(comm, failure, failure.empty() ? 0 : kExitFailure);
+  if (a.failed) throw Error(fmt::format("evaluation on '{}', rank {}: {}", split, a.failed_rank, a.message));
   comm.all_reduce(counts, dist::ReduceOp::kSum);
   SCT_CHECK(counts[1] == file.split(split).count, "evaluation did not visit every sample once");
   return counts[1] ? 100.0 * static_cast<double>(counts[0]) / static_cast<double>(counts[1]) : 0.0;
@@ -162,21 +170,28 @@ TrainOutcome train_task(TrainSetup& s) {
     // Partial sums are per rank; the checkpoint stores their total.
     std::vector<double> sums{state.loss_sum, state.correct, state.count};
     comm.all_reduce(sums, dist::ReduceOp::kSum);
+    std::string failure;
     if (rank == 0) {
-      TaskCheckpoint c;
-      c.recipe_hash = s.recipe_hash;
-      c.world_size = world;
-      c.entries = flat.entries();
-      c.meta = s.checkpoint_meta;
-      c.state = state;
-      c.state.adam_steps = opt.steps();
-      c.state.loss_sum = sums[0], c.state.correct = sums[1], c.state.count = sums[2];
-      c.values = flat.values();
-      c.exp_avg = opt.exp_avg();
-      c.exp_avg_sq = opt.exp_avg_sq();
-      save_task_checkpoint(ckpt_path, c);
+      try {
+        TaskCheckpoint c;
+        c.recipe_hash = s.recipe_hash;
+        c.world_size = world;
+        c.entries = flat.entries();
+        c.meta = s.checkpoint_meta;
+        c.state = state;
+        c.state.adam_steps = opt.steps();
+        c.state.loss_sum = sums[0], c.state.correct = sums[1], c.state.count = sums[2];
+        c.values = flat.values();
+        c.exp_avg = opt.exp_avg();
+        c.exp_avg_sq = opt.exp_avg_sq();
+        save_task_checkpoint(ckpt_path, c);
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
     }
-    comm.barrier();
+    // Only rank 0 writes; the agreement makes a failed write everyone's error, not a hang.
+    const dist::Agreement a = dist::agree_on(comm, failure, failure.empty() ? 0 : kExitFailure);
+    if (a.failed) throw Error(a.message);
   };
 
   log::Progress progress("train");
@@ -191,18 +206,35 @@ TrainOutcome train_task(TrainSetup& s) {
     data::Batch b;
     for (int64_t skip = 0; skip < st.step; ++skip) loader.next(b);  // resumed mid-epoch
     for (int64_t step = st.step; step < steps; ++step) {
-      if (!loader.next(b)) throw Error("loader ended the epoch early");
       const double lr = learning_rate(sp, epoch, step);
-      seed_step(static_cast<uint64_t>(r.seed), epoch, step, rank);
-      flat.zero_grad();
-      at::Tensor logits = model.forward(b.images);
-      at::Tensor per_sample = smoothed_cross_entropy(logits, b.labels, r.train.label_smoothing);
-      // Gradients are averaged over ranks; scaling the local sum by world / global count makes
-      // that average the mean over the global batch, even for a final partial batch.
-      const int64_t global_n = std::min(r.train.batch_size, n_train - step * r.train.batch_size);
-      at::Tensor loss = per_sample.sum() * (static_cast<double>(world) / static_cast<double>(global_n));
-      loss.backward();
+      // A failure on one rank (a corrupt chunk, say) must not leave the others waiting in the
+      // all-reduce: the failing rank contributes zero gradients and the flag below stops all.
+      std::string failure;
+      at::Tensor logits, per_sample;
+      try {
+        if (!loader.next(b)) throw Error("loader ended the epoch early");
+        seed_step(static_cast<uint64_t>(r.seed), epoch, step, rank);
+        flat.zero_grad();
+        logits = model.forward(b.images);
+        per_sample = smoothed_cross_entropy(logits, b.labels, r.train.label_smoothing);
+        // Gradients are averaged over ranks; scaling the local sum by world / global count makes
+        // that average the mean over the global batch, even for a final partial batch.
+        const int64_t global_n = std::min(r.train.batch_size, n_train - step * r.train.batch_size);
+        at::Tensor loss = per_sample.sum() * (static_cast<double>(world) / static_cast<double>(global_n));
+        loss.backward();
+      } catch (const std::exception& e) {
+        failure = e.what();
+        flat.zero_grad();
+      }
       comm.all_reduce(flat.grads(), dist::ReduceOp::kAvg);
+      const bool stop_wanted = (s.stop_requested && s.stop_requested()) ||
+                               (s.stop_after_steps >= 0 && steps_this_process + 1 >= s.stop_after_steps);
+      const int64_t flag = comm.all_reduce(int64_t(failure.empty() ? (stop_wanted ? 1 : 0) : 2), dist::ReduceOp::kMax);
+      if (flag == 2) {
+        const dist::Agreement a = dist::agree_on(comm, failure, failure.empty() ? 0 : kExitFailure);
+        progress.finish();
+        throw Error(fmt::format("rank {}: {}", a.failed_rank, a.message));
+      }
       opt.step(flat.values(), flat.grads(), lr);
       {
         at::NoGradGuard no_grad;
@@ -217,16 +249,10 @@ TrainOutcome train_task(TrainSetup& s) {
                                   static_cast<double>(steps_this_process * r.train.batch_size) / elapsed,
                                   fmt_time(elapsed / steps_this_process *
                                            ((r.train.epochs - epoch) * steps - step - 1))));
-      bool stop = (s.stop_requested && s.stop_requested()) ||
-                  (s.stop_after_steps >= 0 && steps_this_process >= s.stop_after_steps);
-      if (comm.all_reduce(static_cast<int64_t>(stop), dist::ReduceOp::kMax)) {
+      if (flag == 1) {
         progress.finish();
         TrainState at_stop = st;
         at_stop.step = step + 1;
-        if (at_stop.step == steps) {
-          // Finishing the epoch's bookkeeping is cheap; stopping inside it is not needed.
-          at_stop.step = steps;
-        }
         save(at_stop);
         out.preempted = true;
         out.curve = st.curve;

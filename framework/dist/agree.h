@@ -1,0 +1,27 @@
+// Agreed failure over a communicator: every rank runs a phase, then all learn whether any
+// rank failed, with the lowest failing rank's message and exit code. Nobody is left waiting
+// in a collective, and a deterministic error reads the same at every world size.
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace sct::dist {
+
+class Communicator;
+
+struct Agreement {
+  bool failed = false;
+  int failed_rank = -1;  // lowest failing rank
+  int exit_code = 0;     // that rank's exit code
+  std::string message;   // that rank's message (known on every rank)
+  bool local = false;    // whether this rank failed too
+};
+
+// Collective: runs `phase` (exceptions caught) and agrees on the outcome.
+Agreement agree(Communicator& comm, const std::function<void()>& phase);
+
+// Collective: agrees on an outcome already known locally (`message` empty = this rank is fine).
+Agreement agree_on(Communicator& comm, const std::string& message, int exit_code);
+
+}  // namespace sct::dist

@@ -1,0 +1,39 @@
+// Runs one unit of a sweep on the ranks of one group: data, backbone, saliency and SCT modules
+// (sct), the trainable registry, training (or resume), and the atomic result.json.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "framework/sweep/plan.h"
+
+namespace sct::dist {
+class Communicator;
+}
+
+namespace sct::sweep {
+
+struct UnitHooks {
+  std::function<bool()> stop_requested;  // polled at every training step (preemption, queue service)
+  int64_t stop_after_steps = -1;         // testing: stop as if preempted after this many steps
+  std::string backend;                   // "mpi" / "nccl", for the result file
+  int group = 0;
+};
+
+enum class UnitStatus { kFinished, kFailed, kPreempted };
+
+struct UnitOutcome {
+  UnitStatus status = UnitStatus::kFinished;
+  std::string error;  // one line, kFailed only
+  double best = -1, last = -1;
+};
+
+// Collective over `comm` (the group). Never throws for failures of the unit itself: they are
+// agreed across the group, written to error.json and returned, so the sweep can go on.
+UnitOutcome run_unit(const Unit& unit, dist::Communicator& comm, const std::string& unit_dir,
+                     const UnitHooks& hooks);
+
+std::string result_path(const std::string& unit_dir);
+std::string error_path(const std::string& unit_dir);
+
+}  // namespace sct::sweep
