@@ -42,6 +42,5 @@ expect_exit() {  # CODE PATTERN ARGS...: exit code and a one-line message matchi
 }
 expect_exit 2 "unit failed: out of memory" "$T/broken" --strict
 expect_exit 2 "expects md, csv or html, found 'pdf'" "$T/clean" --format pdf
-expect_exit 2 "no such run directory" "$T/none"
 expect_exit 2 "no units/ folder" "$T"
 echo "report_cli: ok"

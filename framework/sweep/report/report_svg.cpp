@@ -33,6 +33,14 @@ Axis nice_axis(double lo, double hi, int target = 5) {
   return {std::floor(lo / step + 1e-9) * step, std::ceil(hi / step - 1e-9) * step, step};
 }
 
+// Shortest text of v to two decimals ("12", "12.5", "12.25"): heat maps hold thousands of numbers.
+std::string compact(double v) {
+  std::string s = fmt::format("{:.2f}", v);
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s == "-0" ? "0" : s;
+}
+
 std::string tick_text(double v, double step) {
   const int decimals = std::max(0, static_cast<int>(-std::floor(std::log10(step) + 1e-9)));
   return fmt::format("{:.{}f}", std::fabs(v) < step * 1e-6 ? 0.0 : v, decimals);
@@ -244,8 +252,8 @@ std::string heat_map(const HeatMap& map) {
       while (e < D && col && colour_of(e) == col) ++e;
       if (col) {
         if (!paths.count(col)) order.push_back(col);
-        paths[col] += fmt::format("M{:.2f} {:.2f}h{:.2f}v{:.2f}h{:.2f}z", left + c * cw, y, (e - c) * cw, h,
-                                  -(e - c) * cw);
+        paths[col] += "M" + compact(left + c * cw) + " " + compact(y) + "h" + compact((e - c) * cw) + "v" +
+                      compact(h) + "h" + compact(-(e - c) * cw) + "z";
       }
       c = e;
     }
