@@ -383,6 +383,7 @@ Recipe bind_recipe(const toml::table& merged, const Locations& locs, const std::
   if (r.task.name.empty()) r.task.name = fragment.empty() ? r.name : fs::path(fragment).stem().string();
   r.model.checkpoint = expand_env(r.model.checkpoint);
   r.task.data = expand_env(r.task.data);
+  r.train.export_model = expand_env(r.train.export_model);
   r.out = expand_env(r.out);
   return r;
 }

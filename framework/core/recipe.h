@@ -65,6 +65,7 @@ struct TrainSection {
   int64_t eval_every = 10;      // epochs
   int64_t checkpoint_every = 10;  // epochs; 0 = only at the end
   bool drop_last = true;
+  std::string export_model;     // after training, write the whole model here (.safetensors/.npz)
 };
 
 // A sweep: the recipe's own sections are the defaults, each task file is a fragment merged over

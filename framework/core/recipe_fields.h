@@ -115,6 +115,7 @@ void visit_recipe(V& v, Recipe& r) {
     v.field("eval_every", t.eval_every, at_least(0));
     v.field("checkpoint_every", t.checkpoint_every, at_least(0));
     v.field("drop_last", t.drop_last);
+    v.field("export", t.export_model);
   });
   v.section("sweep", [&] {
     auto& w = r.sweep;

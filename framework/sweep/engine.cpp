@@ -216,8 +216,8 @@ int run_sweep(dist::World& world, const SweepOptions& o) {
   }
   if (totals[2] > 0) {
     if (rank == 0)
-      log::info("sweep", "preempted (signal {}): checkpoints written; run the same command again to resume",
-                stop_signal());
+      log::info("sweep", "stopped ({}): checkpoints written; run the same command again to resume",
+                stop_signal() ? fmt::format("signal {}", stop_signal()) : std::string("--stop-after-steps"));
     return kExitPreempted;
   }
   return totals[1] > 0 ? kExitFailure : kExitOk;

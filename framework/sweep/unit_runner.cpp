@@ -15,6 +15,7 @@
 #include "framework/dist/agree.h"
 #include "framework/dist/communicator.h"
 #include "framework/model/vit.h"
+#include "framework/model/vit_io.h"
 #include "framework/peft/backbone.h"
 #include "framework/peft/channels.h"
 #include "framework/peft/param_count.h"
@@ -194,6 +195,12 @@ UnitOutcome run_unit(const Unit& unit, dist::Communicator& comm, const std::stri
         {"resumed", t.resumed},
         {"finished_at", utc_now()},
     };
+    if (!r.train.export_model.empty()) {
+      // The whole trained model (backbone, SCT modules, head) for reuse as a checkpoint.
+      model::save_model(r.train.export_model, *model);
+      res["exported"] = r.train.export_model;
+      log::info("sweep", "unit {}: model written to {}", unit.id, r.train.export_model);
+    }
     atomic_write(result_path(unit_dir), res.dump(1) + "\n");
   }
   comm.barrier();
