@@ -41,9 +41,12 @@ int report_command(Env& env, const std::vector<std::string>& args) {
 }  // namespace
 
 SCT_REGISTER_COMMAND(Command{
-    "report", "report RUN_DIR [--format md|csv|html] [--output FILE] [--strict]",
-    "tables (md, csv) or an HTML page with charts of a run's results; --strict: exit 2 when a unit's "
-    "result file is missing or unreadable",
+    "report",
+    "report RUN_DIR [--format md|csv|html] [--output FILE] [--strict]\n\n"
+    "  --format   md (default; also the terminal table), csv (one row per value) or html\n"
+    "  --output   write to FILE (atomically) instead of stdout\n"
+    "  --strict   exit 2 when a unit's result file is missing or unreadable (the report still prints)",
+    "tables (md, csv) or a self-contained HTML page with charts of a run's results",
     report_command, false});
 
 }  // namespace sct::app

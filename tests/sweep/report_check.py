@@ -93,14 +93,16 @@ def expected(units):
     tasks = sorted({u["task"] for u in units})
     group = {u["task"]: u["group"] for u in units}
     configs = sorted({u["config"] for u in units})
-    rows = [(g, [t for t in tasks if group[t] == g]) for g in ["Natural", "Specialized", "Structured"]
-            if any(group[t] == g for t in tasks)]
+    order = ["Natural", "Specialized", "Structured"] + sorted({g for g in group.values() if g and g not in GROUP_SIZE})
+    rows = [(g, [t for t in tasks if group[t] == g]) for g in order if any(group[t] == g for t in tasks)]
     rows.append(("", tasks))
     means = {}
     for g, ts in rows:
         n_vtab = sum(vtab(t) is not None for t in ts)
-        if g:
-            label = f"{g} mean ({len(ts)} of {GROUP_SIZE[g]} tasks)" if len(ts) < GROUP_SIZE[g] else f"{g} mean ({len(ts)} tasks)"
+        if g in GROUP_SIZE and n_vtab == len(ts) and len(ts) < GROUP_SIZE[g]:
+            label = f"{g} mean ({len(ts)} of {GROUP_SIZE[g]} tasks)"
+        elif g:
+            label = f"{g} mean ({len(ts)} task{'s' if len(ts) > 1 else ''})"
         elif n_vtab == len(ts):
             label = f"Mean ({len(ts)} of 19 VTAB tasks)" if len(ts) < 19 else "Mean (19 tasks)"
         else:

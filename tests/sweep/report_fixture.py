@@ -3,7 +3,8 @@
 
 usage: report_fixture.py RUN_DIR [--broken]
 
-Tasks: five VTAB tasks (one under the alias "cifar") and one task without a group; methods sct
+Tasks: five VTAB tasks (one under the alias "cifar"), one task without a group and one in a
+group of its own; methods sct
 (with channels and scores) and linear; seeds 0 and 1. --broken adds units whose files are
 missing, corrupt, incomplete or failed, which a report must name while printing the rest.
 """
@@ -14,7 +15,8 @@ import sys
 import numpy as np
 
 TASKS = [("dtd", "Natural", 47), ("svhn", "Natural", 10), ("cifar", "Natural", 100),
-         ("eurosat", "Specialized", 10), ("dmlab", "Structured", 6), ("fashion_mnist", "", 10)]
+         ("eurosat", "Specialized", 10), ("dmlab", "Structured", 6), ("fashion_mnist", "", 10),
+         ("blobs", "Synthetic", 3)]
 METHODS = ["sct", "linear"]
 SEEDS = [0, 1]
 LAYERS, DIM, K = 4, 32, 8

@@ -185,7 +185,12 @@ std::string line_chart(const LineChart& chart) {
   const double legend_h = legend(body, items, left, 36, w - left - right);
   const double top = 40 + legend_h, plot_w = w - left - right, plot_h = h - 36 - 40;
   const double height = top + plot_h + 36;
-  const Axis xa = nice_axis(x_lo, x_hi), ya = nice_axis(y_lo, y_hi, 4);
+  bool integer_x = true;  // epochs: no ticks between them
+  for (const auto& s : chart.series)
+    for (const auto& p : s.points) integer_x = integer_x && p.first == std::floor(p.first);
+  Axis xa = nice_axis(x_lo, x_hi);
+  if (integer_x && xa.step < 1) xa = {x_lo, std::max(x_hi, x_lo + 1), 1.0};
+  const Axis ya = nice_axis(y_lo, y_hi, 4);
   y_axis(body, ya, left, top, plot_w, plot_h, chart.y_label);
   auto px = [&](double x) { return left + (x - xa.lo) / (xa.hi - xa.lo) * plot_w; };
   auto py = [&](double y) { return top + plot_h - (y - ya.lo) / (ya.hi - ya.lo) * plot_h; };
