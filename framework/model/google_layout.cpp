@@ -197,7 +197,8 @@ int64_t google_to_timm(std::vector<CheckpointTensor>* tensors, const std::string
       dtype = k->file_dtype;
     }
     const std::string prefix = "blocks." + std::to_string(block) + ".attn.qkv.";
-    const std::string src = base + "{query,key,value}/";
+    const std::string& q_src = parts[0]->source;  // keeps an "opt/target/" prefix
+    const std::string src = q_src.substr(0, q_src.size() - std::string("query/kernel").size()) + "{query,key,value}/";
     out.push_back({prefix + "weight", at::cat(w, 0).contiguous(), src + "kernel", dtype});
     out.push_back({prefix + "bias", at::cat(b, 0).contiguous(), src + "bias", dtype});
   }
