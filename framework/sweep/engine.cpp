@@ -182,6 +182,7 @@ int run_sweep(dist::World& world, const SweepOptions& o) {
     UnitHooks hooks;
     hooks.backend = train_comm->backend();
     hooks.group = group;
+    hooks.force = o.force;
     hooks.stop_after_steps = steps_budget;
     // Rank 0 answers the other groups' requests between its own steps.
     hooks.stop_requested = [&queue, rank] {

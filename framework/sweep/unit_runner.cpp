@@ -21,6 +21,7 @@
 #include "framework/peft/param_count.h"
 #include "framework/peft/saliency.h"
 #include "framework/peft/trainable.h"
+#include "framework/train/task_checkpoint.h"
 #include "framework/train/trainer.h"
 
 namespace sct::sweep {
@@ -95,6 +96,11 @@ UnitOutcome run_unit(const Unit& unit, dist::Communicator& comm, const std::stri
     if (comm.rank() == 0) {
       fs::create_directories(unit_dir);
       fs::remove(error_path(unit_dir));
+      const std::string ckpt = train::checkpoint_path(unit_dir);
+      if (hooks.force && fs::exists(ckpt) && train::load_task_checkpoint(ckpt).recipe_hash != unit.hash) {
+        log::info("sweep", "unit {}: --force: discarding the checkpoint of another recipe", unit.id);
+        for (const char* f : {"checkpoint.safetensors", "channels.json", "metrics.jsonl"}) fs::remove(fs::path(unit_dir) / f);
+      }
     }
     if (r.task.data.empty())
       throw InputError(fmt::format("{}: task '{}' has no data file (key 'task.data')", r.source_path, unit.task));

@@ -18,6 +18,7 @@ struct UnitHooks {
   int64_t stop_after_steps = -1;         // testing: stop as if preempted after this many steps
   std::string backend;                   // "mpi" / "nccl", for the result file
   int group = 0;
+  bool force = false;  // discard a checkpoint written by another recipe instead of refusing it
 };
 
 enum class UnitStatus { kFinished, kFailed, kPreempted };

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# -n 2 against -n 1 on a tiny task without DropPath and augmentation: the same global batches,
+# so the losses of 20 steps agree to 1e-5 relative; the saliency selection is identical.
+source "$(dirname "$0")/common.sh"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+make_task "$tmp" 16 24 4 16
+# 16 training images, global batch 16: one step per epoch, so the per-epoch loss is the step's.
+write_recipe "$tmp/r.toml" 16 20 16 "eval_every = 0"
+"$bin" run "$tmp/r.toml" --out "$tmp/n1" >"$tmp/log1" 2>&1 || { cat "$tmp/log1"; fail "-n 1 run"; }
+"$SCT_MPIRUN" 2 "$bin" run "$tmp/r.toml" --out "$tmp/n2" >"$tmp/log2" 2>&1 || { cat "$tmp/log2"; fail "-n 2 run"; }
+u=units/r__sct__s5
+"$py" - "$tmp/n1/$u/metrics.jsonl" "$tmp/n2/$u/metrics.jsonl" <<'PY' || fail "losses differ"
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+assert len(a) == len(b) == 20, (len(a), len(b))
+worst = max(abs(x["loss"] - y["loss"]) / abs(x["loss"]) for x, y in zip(a, b))
+print(f"20 steps: largest relative loss difference -n 1 vs -n 2: {worst:.3g}")
+assert worst <= 1e-5, worst
+# the losses must move, or the comparison proves nothing
+assert abs(a[-1]["loss"] - a[0]["loss"]) > 1e-3, (a[0]["loss"], a[-1]["loss"])
+PY
+cmp -s "$tmp/n1/$u/channels.json" "$tmp/n2/$u/channels.json" || fail "channels differ between -n 1 and -n 2"
+grep -q '"ranks": 2' "$tmp/n2/$u/result.json" || fail "-n 2 result does not record 2 ranks"
+finish train_world_size
