@@ -114,7 +114,7 @@ std::string render_csv(const Run& run) {
         Row r = make_row("reference", "", t.task, vtab_tasks()[t.vtab].group);
         r.config = ref.method;
         r.best = num(ref.accuracy[t.vtab]);
-        r.params = num(ref.params_millions * 1e6);
+        r.params = num(std::round(ref.params_millions * 1e6));
         r.note = "published, ViT-B/16";
         out += line(r);
       }
