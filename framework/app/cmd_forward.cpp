@@ -42,16 +42,19 @@ int forward_command(Env& env, const std::vector<std::string>& args) {
   if (images.dim() != 4 || images.size(1) != 3 || images.size(2) != images.size(3))
     throw InputError(fmt::format("{}: expected float32 images (N, 3, S, S), found shape {}", input,
                                  model::shape_str({images.sizes().begin(), images.sizes().end()})));
-  const model::LoadedCheckpoint ckpt = model::load_checkpoint(ckpt_path);
-  if (what == "logits" && ckpt.config.num_classes == 0)
-    throw InputError(fmt::format("forward: {} has no classification head, so no logits (use --what features)", ckpt_path));
   const int64_t size = images.size(2);
-  if (size % ckpt.config.patch != 0)
-    throw InputError(fmt::format("{}: image size {} is not a multiple of the checkpoint's patch size {}", input, size,
-                                 ckpt.config.patch));
-  model::ViT vit = model::build_from_checkpoint(ckpt, size);
-  log::info("forward", "{}: {} on {} images of {}x{}, batch {}, {} thread{}", ckpt_path, ckpt.config.describe(),
-            images.size(0), size, size, batch, threads, threads == 1 ? "" : "s");
+  model::ViT vit = nullptr;
+  {  // the checkpoint's tensors are freed once copied into the model
+    const model::LoadedCheckpoint ckpt = model::load_checkpoint(ckpt_path);
+    if (what == "logits" && ckpt.config.num_classes == 0)
+      throw InputError(fmt::format("forward: {} has no classification head, so no logits (use --what features)", ckpt_path));
+    if (size % ckpt.config.patch != 0)
+      throw InputError(fmt::format("{}: image size {} is not a multiple of the checkpoint's patch size {}", input, size,
+                                   ckpt.config.patch));
+    vit = model::build_from_checkpoint(ckpt, size);
+  }
+  log::info("forward", "{}: {} on {} images, batch {}, {} thread{}", ckpt_path, vit->config().describe(),
+            images.size(0), batch, threads, threads == 1 ? "" : "s");
   const auto start = std::chrono::steady_clock::now();
   const at::Tensor out = model::predict(*vit, images,
                                         what == "logits" ? model::Output::kLogits : model::Output::kFeatures, batch);

@@ -168,7 +168,13 @@ LoadedCheckpoint load_checkpoint(const std::string& path) {
     const CheckpointTensor* pe = nullptr;
     for (const auto& t : ts)
       if (t.name == "patch_embed.proj.weight") pe = &t;
-    if (!pe) throw InputError(fmt::format("{}: missing tensor 'patch_embed.proj.weight'", path));
+    if (!pe) {
+      bool transformers = false;
+      for (const auto& t : ts) transformers = transformers || t.name.rfind("vit.embeddings.", 0) == 0;
+      throw InputError(fmt::format("{}: missing tensor 'patch_embed.proj.weight'{}", path,
+                                   transformers ? " (this file uses Hugging Face transformers names such as "
+                                                  "'vit.embeddings.*'; timm names are expected)" : ""));
+    }
     heads = heads_without_kernel(c, pe->value.dim() > 0 ? pe->value.size(0) : 0, &c.heads_source);
   }
   c.config = infer_vit_config(ts, heads, path, c.format == CheckpointFormat::kNpz);

@@ -140,8 +140,8 @@ int64_t google_to_timm(std::vector<CheckpointTensor>* tensors, const std::string
 
   std::vector<CheckpointTensor> out;
   // Per block: q, k, v kernels and biases, stacked once all are seen.
-  std::map<int64_t, std::array<const CheckpointTensor*, 6>> qkv;
-  for (const CheckpointTensor& t : *tensors) {
+  std::map<int64_t, std::array<CheckpointTensor*, 6>> qkv;
+  for (CheckpointTensor& t : *tensors) {
     const std::string key = key_of(t);
     bool done = false;
     for (const Rule& r : kGlobalRules)
@@ -172,6 +172,8 @@ int64_t google_to_timm(std::vector<CheckpointTensor>* tensors, const std::string
       done = true;
     }
     if (!done) throw InputError(fmt::format("{}: unknown tensor '{}' (not a Google ViT key)", file, t.source));
+    // Transposed copies replace their sources: drop the source so peak memory stays near one model.
+    if (!out.empty() && out.back().source == t.source && !out.back().value.is_same(t.value)) t.value = at::Tensor();
   }
 
   for (auto& [block, parts] : qkv) {
@@ -201,6 +203,8 @@ int64_t google_to_timm(std::vector<CheckpointTensor>* tensors, const std::string
     const std::string src = q_src.substr(0, q_src.size() - std::string("query/kernel").size()) + "{query,key,value}/";
     out.push_back({prefix + "weight", at::cat(w, 0).contiguous(), src + "kernel", dtype});
     out.push_back({prefix + "bias", at::cat(b, 0).contiguous(), src + "bias", dtype});
+    w.clear();
+    for (CheckpointTensor* part : parts) part->value = at::Tensor();
   }
   *tensors = std::move(out);
   return heads;
