@@ -46,8 +46,12 @@ Done finished_state(const Unit& u, const std::string& unit_dir) {
   }
 }
 
-void print_plan(const std::vector<Unit>& units, const std::vector<Done>& done, int groups, int per_group) {
-  log::info("sweep", "{} unit{} in {} group{} of {} rank{}", units.size(), units.size() == 1 ? "" : "s", groups,
+void print_plan(const std::vector<Unit>& units, const std::vector<Done>& done, int groups, int per_group,
+                int threads) {
+  const int size = groups * per_group;
+  log::info("sweep", "world: {} rank{}, {} thread{} per rank", size, size == 1 ? "" : "s", threads,
+            threads == 1 ? "" : "s");
+  log::info("sweep", "plan: {} unit{} in {} group{} of {} rank{}", units.size(), units.size() == 1 ? "" : "s", groups,
             groups == 1 ? "" : "s", per_group, per_group == 1 ? "" : "s");
   log::info("sweep", "  {:<36} {:<7} {:>6} {:>9} {:>9} {:>10}  {}", "unit", "method", "epochs", "batch", "lr", "status",
             "trainable parameters");
@@ -119,9 +123,9 @@ int run_sweep(dist::World& world, const SweepOptions& o) {
   agreed_or_throw(wcomm, [&] { train_comm = dist::make_training_communicator(*group_comm, top.device, &why, world.info().local_rank); });
   log::info("sweep", "run directory {}; {}", run_dir, why);
 
+  if (o.dry_run && rank == 0) fmt::print("# resolved recipe\n{}\n", recipe_to_toml(top));
+  print_plan(units, done, groups, per_group, o.threads);
   if (o.dry_run) {
-    if (rank == 0) fmt::print("# resolved recipe\n{}\n", recipe_to_toml(top));
-    print_plan(units, done, groups, per_group);
     log::info("sweep", "dry run: nothing trained");
     return kExitOk;
   }

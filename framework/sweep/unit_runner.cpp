@@ -85,7 +85,7 @@ UnitOutcome run_unit(const Unit& unit, dist::Communicator& comm, const std::stri
     outcome.error = a.message;
     if (comm.rank() == 0) {
       nlohmann::json e{{"schema", 1}, {"unit", unit.id}, {"task", unit.task}, {"method", unit.method},
-                       {"seed", unit.seed}, {"error", a.message}, {"failed_at", utc_now()}};
+                       {"seed", unit.seed}, {"variant", unit.variant}, {"error", a.message}, {"failed_at", utc_now()}};
       atomic_write(error_path(unit_dir), e.dump(2) + "\n");
     }
     log::error("sweep", "unit {} failed: {}", unit.id, a.message);
@@ -183,6 +183,7 @@ UnitOutcome run_unit(const Unit& unit, dist::Communicator& comm, const std::stri
         {"mode", selection ? nlohmann::json(r.peft.mode) : nlohmann::json(nullptr)},
         {"k", selection ? nlohmann::json(selection->k) : nlohmann::json(nullptr)},
         {"num_classes", num_classes},
+        {"dim", model->config().dim},
         {"train_split", r.task.train_split},
         {"eval_split", r.task.eval_split},
         {"accuracy", {{"best", t.best_acc}, {"best_epoch", t.best_epoch}, {"last", t.last_acc}}},
