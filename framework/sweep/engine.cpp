@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 
 #include "framework/core/error.h"
@@ -14,6 +15,7 @@
 #include "framework/dist/agree.h"
 #include "framework/dist/world.h"
 #include "framework/dist/work_queue.h"
+#include "framework/model/vit_config.h"
 #include "framework/peft/backbone.h"
 #include "framework/peft/param_count.h"
 #include "framework/sweep/plan.h"
@@ -48,6 +50,8 @@ Done finished_state(const Unit& u, const std::string& unit_dir) {
 
 void print_plan(const std::vector<Unit>& units, const std::vector<Done>& done, int groups, int per_group,
                 int threads) {
+  if (log::rank() != 0) return;  // only rank 0 prints; the counts may read checkpoints
+  std::map<std::string, std::pair<model::ViTConfig, std::string>> configs;
   const int size = groups * per_group;
   log::info("sweep", "world: {} rank{}, {} thread{} per rank", size, size == 1 ? "" : "s", threads,
             threads == 1 ? "" : "s");
@@ -62,8 +66,21 @@ void print_plan(const std::vector<Unit>& units, const std::vector<Done>& done, i
     try {
       int64_t classes = r.task.num_classes;
       if (classes == 0) classes = data::TaskFile(r.task.data).num_classes();
-      const auto cfg = peft::backbone_config(r, classes);
-      params = peft::format_param_count(peft::count_params(cfg, r.peft, classes), r.peft, cfg.dim);
+      const std::string key = fmt::format("{}|{}|{}", r.model.checkpoint, r.model.arch, r.model.image_size);
+      if (!configs.count(key)) {
+        try {
+          configs[key] = {peft::backbone_config(r, 0), ""};
+        } catch (const InputError& e) {
+          // A missing checkpoint of a named preset: count from the preset, and say so.
+          if (r.model.checkpoint.empty() || r.model.arch == "custom" || std::filesystem::exists(r.model.checkpoint))
+            throw;
+          model::ViTConfig c = model::vit_preset(r.model.arch);
+          c.image_size = r.model.image_size;
+          configs[key] = {c, fmt::format(" [counted from model.arch: {} not found]", r.model.checkpoint)};
+        }
+      }
+      const auto& [cfg, note] = configs[key];
+      params = peft::format_param_count(peft::count_params(cfg, r.peft, classes), r.peft, cfg.dim) + note;
     } catch (const std::exception& e) {
       params = std::string("? (") + e.what() + ")";
     }
