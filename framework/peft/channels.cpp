@@ -161,10 +161,17 @@ ChannelSelection read_selection(const std::string& path) {
     throw InputError(fmt::format("{}: key 'format': expected \"sct-channels\"", path));
   ChannelSelection s;
   s.task = get(j, "task", std::string());
-  s.mode = get(j, "mode", std::string());
-  check_mode(s.mode);
-  s.strategy = get(j, "strategy", std::string());
-  check_strategy(s.strategy);
+  auto checked = [&](const std::string& key, void (*check)(const std::string&)) {
+    std::string v = get(j, key, std::string());
+    try {
+      check(v);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: key '{}': {}", path, key, e.what()));
+    }
+    return v;
+  };
+  s.mode = checked("mode", check_mode);
+  s.strategy = checked("strategy", check_strategy);
   s.k = get(j, "k", int64_t());
   s.dim = get(j, "dim", int64_t());
   s.depth = get(j, "depth", int64_t());

@@ -26,7 +26,8 @@ void check_method(const std::string& method) {
 
 bool method_trains(const std::string& method, const std::string& name) {
   if (method == "full" || starts_with(name, "head.")) return true;
-  if (method == "sct") return name.find(".sct_") != std::string::npos;
+  const bool sct_module = name.find(".sct_") != std::string::npos;
+  if (method == "sct" || sct_module) return method == "sct" && sct_module;  // bitfit leaves SCT biases alone
   if (method == "bitfit") return ends_with(name, "bias");
   return false;  // linear
 }

@@ -4,6 +4,7 @@
 //                  [--dim 768 --depth 12 --heads 12 --patch 16 --image 224] [--dir /tmp]
 // Defaults: ViT-B/16 layer sizes with random weights on synthetic 224x224 images.
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <fmt/core.h>
 
 #include <chrono>
