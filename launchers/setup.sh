@@ -16,6 +16,7 @@ packages=(
   libfmt-dev libtomlplusplus-dev libgtest-dev nlohmann-json3-dev libzip-dev libstb-dev zlib1g-dev
   python3 python3-numpy python3-pil python3-h5py  # independent NumPy/Pillow references in tests
   clang libclang-rt-14-dev                  # libFuzzer for the parser fuzz tests
+  chromium                                  # renders the HTML report in its test
   dataset-fashion-mnist                     # real images for the default benchmark
 )
 

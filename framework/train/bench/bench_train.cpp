@@ -1,0 +1,145 @@
+// bench_train: SCT training-step and forward throughput on the shapes of the reference
+// comparisons (a tiny ViT at 28x28 and ViT-S/16 at 224x224), with the real trainer pieces
+// (SCT modules, trainable registry, flat buffer, gradient all-reduce, AdamW).
+// Under mpirun the global batch is split over the ranks, as in training.
+//   bench_train [--model tiny|vit-s16] [--steps N] [--threads N] [--dump DIR]
+// --dump writes the initial weights, channels, data and the per-step losses so that
+// train_step.py can run the same steps in PyTorch (launchers/bench_train.sh does all of it).
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <fmt/core.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "framework/core/recipe.h"
+#include "framework/dist/world.h"
+#include "framework/model/tensor_io.h"
+#include "framework/model/vit.h"
+#include "framework/model/vit_io.h"
+#include "framework/peft/channels.h"
+#include "framework/peft/sct_module.h"
+#include "framework/peft/trainable.h"
+#include "framework/train/flat_params.h"
+#include "framework/train/loss.h"
+
+namespace {
+
+double now_s() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+struct Shape {
+  sct::model::ViTConfig config;
+  int64_t batch;
+};
+
+Shape shape_of(const std::string& name) {
+  Shape s;
+  if (name == "tiny") {
+    s.config.dim = 96, s.config.depth = 6, s.config.heads = 3, s.config.patch = 4, s.config.image_size = 28;
+    s.batch = 64;
+  } else if (name == "vit-s16") {
+    s.config = sct::model::vit_preset("vit-s16");
+    s.config.image_size = 224;
+    s.batch = 16;
+  } else {
+    throw std::runtime_error("--model must be tiny or vit-s16");
+  }
+  s.config.num_classes = 10;
+  s.config.drop_path = 0.0;
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string model_name = "tiny", dump;
+  int steps = 20, threads = 1;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+    if (a == "--model") model_name = value();
+    else if (a == "--steps") steps = std::stoi(value());
+    else if (a == "--threads") threads = std::stoi(value());
+    else if (a == "--dump") dump = value();
+    else {
+      fmt::print(stderr, "usage: bench_train [--model tiny|vit-s16] [--steps N] [--threads N] [--dump DIR]\n");
+      return 2;
+    }
+  }
+  sct::dist::World world(&argc, &argv);
+  auto& comm = world.comm();
+  at::set_num_threads(threads);
+  const Shape shape = shape_of(model_name);
+  const int64_t local = shape.batch / comm.size();
+
+  at::manual_seed(0);
+  sct::model::ViT model(shape.config);
+  sct::PeftSection peft;
+  const int64_t k = shape.config.dim / 8;
+  peft.k = k;
+  auto selection = sct::peft::random_selection("attn", shape.config.depth, shape.config.dim, k, 0);
+  sct::peft::install_sct(*model, selection, peft, 0);
+  sct::peft::Trainable trainable(*model, "sct");
+  // Data: fixed random images; each step uses its own global batch, this rank takes its slice.
+  const int64_t S = shape.config.image_size;
+  at::Tensor images = at::randn({steps + 2, shape.batch, 3, S, S});
+  at::Tensor labels = at::randint(0, 10, {steps + 2, shape.batch}, at::kLong);
+  if (!dump.empty() && comm.rank() == 0) {
+    std::filesystem::create_directories(dump);
+    sct::model::save_model(dump + "/model.safetensors", *model);
+    sct::peft::write_selection(dump + "/channels.json", selection);
+    sct::model::write_npy_tensor(dump + "/images.npy", images);
+    sct::model::write_npy_tensor(dump + "/labels.npy", labels.to(at::kFloat));
+  }
+
+  sct::train::FlatParams flat(trainable.named());
+  sct::train::AdamW opt(flat.numel(), 0.9, 0.999, 1e-8, 1e-4);
+  std::vector<double> losses;
+  auto train_step = [&](int64_t i) {
+    at::Tensor x = images[i].narrow(0, comm.rank() * local, local);
+    at::Tensor y = labels[i].narrow(0, comm.rank() * local, local);
+    flat.zero_grad();
+    at::Tensor per = sct::train::smoothed_cross_entropy(model->forward(x), y, 0.1);
+    (per.sum() / double(shape.batch) * double(comm.size())).backward();
+    comm.all_reduce(flat.grads(), sct::dist::ReduceOp::kAvg);
+    opt.step(flat.values(), flat.grads(), 1e-3);
+    double loss = per.sum().item<double>();
+    loss = comm.all_reduce(loss, sct::dist::ReduceOp::kSum) / double(shape.batch);
+    return loss;
+  };
+  model->train();
+  train_step(steps);  // warm-up on batches outside the timed ones
+  train_step(steps + 1);
+  comm.barrier();
+  double t0 = now_s();
+  for (int i = 0; i < steps; ++i) losses.push_back(train_step(i));
+  comm.barrier();
+  const double train_s = now_s() - t0;
+
+  model->eval();
+  {
+    at::NoGradGuard ng;
+    model->forward(images[0].narrow(0, comm.rank() * local, local));
+    comm.barrier();
+    t0 = now_s();
+    for (int i = 0; i < steps; ++i) model->forward(images[i].narrow(0, comm.rank() * local, local));
+    comm.barrier();
+  }
+  const double fwd_s = now_s() - t0;
+  const double train_ips = steps * shape.batch / train_s, fwd_ips = steps * shape.batch / fwd_s;
+  if (comm.rank() == 0) {
+    fmt::print("model={} ranks={} threads={} batch={} steps={} trainable={}\n", model_name, comm.size(), threads,
+               shape.batch, steps, trainable.numel());
+    fmt::print("train_images_per_s={:.2f} forward_images_per_s={:.2f} train_over_forward_time={:.3f}\n", train_ips,
+               fwd_ips, fwd_ips / train_ips);
+    std::string l;
+    for (double v : losses) l += fmt::format("{}{:.9g}", l.empty() ? "" : ",", v);
+    fmt::print("losses={}\n", l);
+  }
+  return 0;
+}
