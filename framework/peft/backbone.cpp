@@ -44,14 +44,26 @@ void check_arch(const Recipe& r, const model::ViTConfig& file_config, const std:
 
 }  // namespace
 
-model::ViTConfig backbone_config(const Recipe& r, int64_t num_classes) {
+const model::LoadedCheckpoint& CheckpointCache::get(const std::string& path) {
+  if (!checkpoint_ || path_ != path) {
+    checkpoint_.reset();  // free the previous file before reading the next
+    checkpoint_ = std::make_shared<model::LoadedCheckpoint>(model::load_checkpoint(path));
+    path_ = path;
+    log::info("model", "read {} ({:.1f} MB), kept for the units that use it", path,
+              double(checkpoint_->file_bytes) / 1e6);
+  }
+  return *checkpoint_;
+}
+
+model::ViTConfig backbone_config(const Recipe& r, int64_t num_classes, CheckpointCache* cache) {
   if (r.model.checkpoint.empty()) return config_without_checkpoint(r, num_classes);
-  const model::LoadedCheckpoint ckpt = model::load_checkpoint(r.model.checkpoint);
+  CheckpointCache local;
+  const model::LoadedCheckpoint& ckpt = (cache ? *cache : local).get(r.model.checkpoint);
   check_arch(r, ckpt.config, r.model.checkpoint);
   return model::config_for(ckpt, r.model.image_size, num_classes, r.model.drop_path);
 }
 
-model::ViT build_backbone(const Recipe& r, int64_t num_classes) {
+model::ViT build_backbone(const Recipe& r, int64_t num_classes, CheckpointCache* cache) {
   if (num_classes < 0) throw InputError(fmt::format("backbone: {} classes", num_classes));
   at::manual_seed(uint64_t(r.seed));
   if (r.model.checkpoint.empty()) {
@@ -59,7 +71,8 @@ model::ViT build_backbone(const Recipe& r, int64_t num_classes) {
     log::info("model", "random {} backbone ({}), seed {}", r.model.arch, m->config().describe(), r.seed);
     return m;
   }
-  const model::LoadedCheckpoint ckpt = model::load_checkpoint(r.model.checkpoint);
+  CheckpointCache local;
+  const model::LoadedCheckpoint& ckpt = (cache ? *cache : local).get(r.model.checkpoint);
   check_arch(r, ckpt.config, r.model.checkpoint);
   model::ViT m = model::build_from_checkpoint(ckpt, r.model.image_size, num_classes, r.model.drop_path);
   log::info("model", "backbone {} ({})", r.model.checkpoint, m->config().describe());

@@ -52,6 +52,7 @@ void print_plan(const std::vector<Unit>& units, const std::vector<Done>& done, i
                 int threads) {
   if (log::rank() != 0) return;  // only rank 0 prints; the counts may read checkpoints
   std::map<std::string, std::pair<model::ViTConfig, std::string>> configs;
+  peft::CheckpointCache plan_cache;
   const int size = groups * per_group;
   log::info("sweep", "world: {} rank{}, {} thread{} per rank", size, size == 1 ? "" : "s", threads,
             threads == 1 ? "" : "s");
@@ -69,7 +70,7 @@ void print_plan(const std::vector<Unit>& units, const std::vector<Done>& done, i
       const std::string key = fmt::format("{}|{}|{}", r.model.checkpoint, r.model.arch, r.model.image_size);
       if (!configs.count(key)) {
         try {
-          configs[key] = {peft::backbone_config(r, 0), ""};
+          configs[key] = {peft::backbone_config(r, 0, &plan_cache), ""};
         } catch (const InputError& e) {
           // A missing checkpoint of a named preset: count from the preset, and say so.
           if (r.model.checkpoint.empty() || r.model.arch == "custom" || std::filesystem::exists(r.model.checkpoint))
@@ -191,6 +192,7 @@ int run_sweep(dist::World& world, const SweepOptions& o) {
   dist::WorkQueue queue(todo, leaders);
   install_stop_handlers();
 
+  peft::CheckpointCache checkpoints;  // the backbone is read once per process, not per unit
   int64_t failed = 0, preempted = 0, finished = 0;
   int64_t steps_budget = o.stop_after_steps;
   while (true) {
@@ -204,6 +206,7 @@ int run_sweep(dist::World& world, const SweepOptions& o) {
     hooks.backend = train_comm->backend();
     hooks.group = group;
     hooks.force = o.force;
+    hooks.checkpoints = &checkpoints;
     hooks.stop_after_steps = steps_budget;
     // Rank 0 answers the other groups' requests between its own steps.
     hooks.stop_requested = [&queue, rank] {

@@ -115,7 +115,7 @@ UnitOutcome run_unit(const Unit& unit, dist::Communicator& comm, const std::stri
         throw InputError(fmt::format("{}: split '{}' holds {}x{} images but key 'model.image_size' is {}",
                                      r.task.data, split, info.height, info.width, r.model.image_size));
     }
-    model = peft::build_backbone(r, num_classes);
+    model = peft::build_backbone(r, num_classes, hooks.checkpoints);
   });
   if (a.failed) return fail(a);
 

@@ -10,6 +10,9 @@
 namespace sct::dist {
 class Communicator;
 }
+namespace sct::peft {
+class CheckpointCache;
+}
 
 namespace sct::sweep {
 
@@ -18,7 +21,8 @@ struct UnitHooks {
   int64_t stop_after_steps = -1;         // testing: stop as if preempted after this many steps
   std::string backend;                   // "mpi" / "nccl", for the result file
   int group = 0;
-  bool force = false;  // discard a checkpoint written by another recipe instead of refusing it
+  bool force = false;
+  peft::CheckpointCache* checkpoints = nullptr;  // the process's pre-trained backbone, read once  // discard a checkpoint written by another recipe instead of refusing it
 };
 
 enum class UnitStatus { kFinished, kFailed, kPreempted };
