@@ -74,7 +74,10 @@ class BlockImpl : public torch::nn::Module {
     const int64_t B = qkv_out.size(0), N = qkv_out.size(1), D = qkv_out.size(2) / 3;
     const int64_t hd = D / heads_;
     at::Tensor t = qkv_out.reshape({B, N, 3, heads_, hd}).permute({2, 0, 3, 1, 4});
-    at::Tensor q = t[0], k = t[1], v = t[2];
+    // unbind, not three selects: its backward stacks the three gradients into one tensor
+    // instead of materialising three zero-filled full-width ones.
+    const std::vector<at::Tensor> qkv_parts = t.unbind(0);
+    const at::Tensor &q = qkv_parts[0], &k = qkv_parts[1], &v = qkv_parts[2];
 #if TORCH_VERSION_MAJOR >= 2
     at::Tensor o = at::scaled_dot_product_attention(q, k, v);
 #else
