@@ -96,9 +96,16 @@ has_metrics() { compgen -G "$1/units/*/metrics.jsonl" >/dev/null && [ -n "$(cat 
 is_state() { [ "$(state "$1")" = "$2" ]; }
 requeued() { [ "$(restarts "$1")" = 1 ] && is_state "$1" PENDING; }
 # A requeued batch job becomes eligible only after SLURM's requeue delay (about two minutes);
-# the test shortens it to 2 s: slurmd refuses a job's new credential issued within the same
-# second as the revocation of its previous one ("Job credential revoked").
-start_now() { sleep 2; scontrol update JobId="$1" StartTime=now; }
+# the test shortens it, but only once the first start's step daemons are gone (a new step with
+# the same id fails to launch before that) and 2 s after that (slurmd refuses a credential
+# issued within the second of the previous one's revocation: "Job credential revoked").
+stepd_gone() { ! grep -qs "slurmstepd: \[$1\." /proc/[0-9]*/cmdline; }
+start_now() {
+  local id; id=$(scontrol show job "$1" | grep -o 'JobId=[0-9]*' | head -1 | cut -d= -f2)
+  wait_until 60 stepd_gone "$id" || echo "note: slurmstepd of job $id still running"
+  sleep 2
+  scontrol update JobId="$1" StartTime=now
+}
 
 # --- 1. the packed sweep: signal, exit 3, requeue, resume --------------------------------------
 # Both ranks form one group here; preemption with several groups is cluster_preempt's subject.
