@@ -3,7 +3,7 @@
 # checkpoint at the next step boundary and exit with 3; the same command then resumes and ends
 # with the per-epoch metrics (lr, loss, train and eval accuracy) and the result of an
 # uninterrupted run. The same again through launchers/run_local.sh, signalling mpirun only,
-# which must forward the signal to the ranks.
+# which must forward the signal to the ranks; and SIGTERM to a sweep running in two groups.
 set -uo pipefail
 bin="$SCT_BUILD/bin/sct_dist"
 recipe="$SCT_SRC/recipes/examples/tiny.toml"
@@ -11,7 +11,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-cd "$tmp"
+cd "$tmp" || exit 1
 
 # 1024 training images, 32 steps per epoch over 10 epochs: a signal sent once the first epoch is
 # logged always lands while training still runs.
@@ -32,8 +32,8 @@ children() {
 }
 # Waits until FILE has a line, or until process PID is gone.
 wait_for_line() {
-  local file=$1 pid=$2 i
-  for i in $(seq 1 1200); do
+  local file=$1 pid=$2
+  for _ in $(seq 1 1200); do
     [ -s "$file" ] && return 0
     kill -0 "$pid" 2>/dev/null || return 1
     sleep 0.05
@@ -105,7 +105,7 @@ timeout 240 "$SCT_SRC/launchers/run_local.sh" -n 2 run "$recipe" "${sets[@]}" --
 [ "$(stable_metrics b/units/$unit/metrics.jsonl)" = "$(stable_metrics ref/units/$unit/metrics.jsonl)" ] ||
   fail "launcher: resumed metrics differ from the uninterrupted run"
 
-# 3. A sweep in two groups of one rank (the example sweep: 6 units), both ranks signalled while
+# 3. A sweep in two groups of one rank (the example sweep: 6 units), SIGTERM to both ranks while
 # both groups train: every group checkpoints its unit, all exit with 3 together, and the rerun
 # ends with every unit's metrics equal to an uninterrupted sweep's.
 sweep="$SCT_SRC/recipes/examples/sweep.toml"
@@ -113,17 +113,18 @@ SCT_MPI_TIMEOUT=120 "$SCT_MPIRUN" 2 "$bin" run "$sweep" --set train.epochs=8 --o
   { fail "sweep reference run failed"; tail -5 sref.log; }
 SCT_MPI_TIMEOUT=60 "$SCT_MPIRUN" 2 "$bin" run "$sweep" --set train.epochs=8 --out s >s1.log 2>&1 &
 launcher=$!
-for i in $(seq 1200); do
+for _ in $(seq 1200); do
   [ -n "$(cat s/units/*/metrics.jsonl 2>/dev/null)" ] && break
   kill -0 $launcher 2>/dev/null || break
   sleep 0.05
 done
 ranks=()
 for mpiexec in $(children $launcher); do ranks+=($(children "$mpiexec")); done
-[ ${#ranks[@]} = 2 ] && kill -USR1 "${ranks[@]}" || fail "sweep: expected 2 rank processes, found ${#ranks[@]}"
+[ ${#ranks[@]} = 2 ] && kill -TERM "${ranks[@]}" || fail "sweep: expected 2 rank processes, found ${#ranks[@]}"
 wait $launcher
 rc=$?
-[ $rc = 3 ] || { fail "sweep in 2 groups, signalled: exit code $rc, expected 3 (124 = hung until the time limit)"; tail -5 s1.log; }
+[ $rc = 3 ] || { fail "sweep in 2 groups, SIGTERM: exit code $rc, expected 3 (124 = hung until the time limit)"; tail -5 s1.log; }
+grep -q "stopped (signal 15)" s1.log || fail "sweep: does not say it stopped on signal 15"
 SCT_MPI_TIMEOUT=120 "$SCT_MPIRUN" 2 "$bin" run "$sweep" --set train.epochs=8 --out s >s2.log 2>&1 ||
   { fail "sweep: resumed run failed"; tail -5 s2.log; }
 for m in sref/units/*/metrics.jsonl; do

@@ -109,7 +109,7 @@ start_now() {
 
 # --- 1. the packed sweep: signal, exit 3, requeue, resume --------------------------------------
 # Both ranks form one group here; preemption with several groups is cluster_preempt's subject.
-cd "$SCT_SRC"
+cd "$SCT_SRC" || exit 1
 job=$(sbatch --parsable --ntasks-per-node=2 --cpus-per-task=1 --gpus-per-task=0 --time=10 \
   --output="$tmp/%x-%j.log" cluster/sweep.sbatch $recipe --set train.epochs=8 --set sweep.ranks_per_task=2 \
   --out "$tmp/packed") || { echo "FAIL: sbatch cluster/sweep.sbatch"; exit 1; }

@@ -7,7 +7,7 @@
 set -uo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
+cd "$tmp" || exit 1
 unset SCT_DATA SCT_CHECKPOINTS SCT_FEWSHOT_DATA SCT_DG_DATA
 export TMPDIR_TEST="$tmp"
 exec "$SCT_PYTHON" - <<'EOF'

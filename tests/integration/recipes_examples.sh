@@ -7,12 +7,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-cd "$tmp"
+cd "$tmp" || exit 1
 export SCT_DIST="$SCT_BUILD/bin/sct_dist" SCT_DATA_TOOL="$SCT_BUILD/bin/sct_data"
 "$SCT_SRC/recipes/examples/make_data.sh" >make.log 2>&1 || { fail "make_data.sh"; cat make.log; }
 for t in synth_a synth_b synth_c; do [ -s data/examples/$t.h5 ] || fail "make_data.sh did not write data/examples/$t.h5"; done
 
-run() { timeout 240 "$SCT_SRC/launchers/run_local.sh" -n 2 run "$SCT_SRC/recipes/examples/sweep.toml" "$@"; }
+run() { timeout 240 "$SCT_SRC/launchers/run_local.sh" -n 2 run "$SCT_SRC/recipes/examples/sweep.toml"; }
 run >run1.log 2>&1 || { fail "example sweep: exit code $?"; tail -20 run1.log; }
 "$SCT_PYTHON" - runs/tiny_sweep <<'PY' || fail "example sweep results"
 import json, sys
