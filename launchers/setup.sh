@@ -17,6 +17,7 @@ packages=(
   python3 python3-numpy python3-pil python3-h5py  # independent NumPy/Pillow references in tests
   clang libclang-rt-14-dev                  # libFuzzer for the parser fuzz tests
   chromium                                  # renders the HTML report in its test
+  slurm-wlm                                 # a one-node SLURM for the cluster-script tests
   dataset-fashion-mnist                     # real images for the default benchmark
 )
 

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <initializer_list>
 #include <mutex>
 
 namespace sct::log {
@@ -40,8 +42,16 @@ void write(Level level, std::string_view tag, const std::string& message) {
   std::fflush(out);
 }
 
+// Under mpirun or srun a rank's stdout is often a pseudo-terminal even when the job's output
+// goes to a file, so in-place updates are only used for a process started directly.
+static bool interactive_terminal() {
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_STEP_ID"})
+    if (std::getenv(var)) return false;
+  return isatty(STDOUT_FILENO) != 0;
+}
+
 Progress::Progress(std::string tag, double period_s)
-    : tag_(std::move(tag)), period_s_(period_s), tty_(isatty(STDOUT_FILENO) != 0) {}
+    : tag_(std::move(tag)), period_s_(period_s), tty_(interactive_terminal()) {}
 
 void Progress::update(const std::string& text, bool force) {
   if (g_rank != 0) return;

@@ -95,6 +95,8 @@ void print_plan(const std::vector<Unit>& units, const std::vector<Done>& done, i
 }  // namespace
 
 int run_sweep(dist::World& world, const SweepOptions& o) {
+  // From the start: a signal during planning or set-up must not kill the job unrecorded.
+  install_stop_handlers();
   dist::Communicator& wcomm = world.comm();
   const int rank = world.rank(), size = world.size();
   Recipe top;
@@ -141,7 +143,10 @@ int run_sweep(dist::World& world, const SweepOptions& o) {
   agreed_or_throw(wcomm, [&] { train_comm = dist::make_training_communicator(*group_comm, top.device, &why, world.info().local_rank); });
   log::info("sweep", "run directory {}; {}", run_dir, why);
 
-  if (o.dry_run && rank == 0) fmt::print("# resolved recipe\n{}\n", recipe_to_toml(top));
+  // One unit (e.g. --task X): its own resolved recipe, task file merged in; else the sweep's.
+  if (o.dry_run && rank == 0)
+    fmt::print("# resolved recipe{}\n{}\n", units.size() == 1 ? " of unit " + units[0].id : std::string(),
+               recipe_to_toml(units.size() == 1 ? units[0].recipe : top));
   print_plan(units, done, groups, per_group, o.threads);
   if (o.dry_run) {
     log::info("sweep", "dry run: nothing trained");
@@ -190,7 +195,6 @@ int run_sweep(dist::World& world, const SweepOptions& o) {
   std::vector<int> leaders;
   for (int g = 0; g < groups; ++g) leaders.push_back(g * per_group);
   dist::WorkQueue queue(todo, leaders);
-  install_stop_handlers();
 
   peft::CheckpointCache checkpoints;  // the backbone is read once per process, not per unit
   int64_t failed = 0, preempted = 0, finished = 0;
@@ -218,7 +222,16 @@ int run_sweep(dist::World& world, const SweepOptions& o) {
     if (out.status == UnitStatus::kFinished) ++finished;
     if (out.status == UnitStatus::kPreempted) {
       ++preempted;
-      break;  // this group stops taking work; the requeued job resumes it
+      // Stop taking work, but keep asking until the queue says it is empty: rank 0 waits for
+      // every leader to hear that before it leaves. The items drawn here are left for the
+      // requeued job, which plans again from the result files.
+      if (group_comm->rank() == 0 && rank != 0)
+        while (queue.next() >= 0) {
+        }
+      if (rank == 0)
+        while (queue.next() >= 0) {
+        }
+      break;
     }
   }
   if (rank == 0) queue.drain();

@@ -45,8 +45,10 @@ std::vector<Unit> plan_units(const std::string& path, const Recipe& top, const P
   if (fragments.empty()) fragments.push_back("");
   std::vector<std::string> methods = top.sweep.methods;
   if (methods.empty()) methods.push_back(top.peft.method);
+  // Without sweep.seeds every unit keeps its own seed (a task file may set one).
+  const bool seed_matrix = !top.sweep.seeds.empty();
   std::vector<int64_t> seeds = top.sweep.seeds;
-  if (seeds.empty()) seeds.push_back(top.seed);
+  if (seeds.empty()) seeds.push_back(-1);
   std::vector<std::pair<std::string, std::vector<std::string>>> variants(top.sweep.variants.begin(),
                                                                          top.sweep.variants.end());
   if (variants.empty()) variants.push_back({"", {}});
@@ -61,9 +63,10 @@ std::vector<Unit> plan_units(const std::string& path, const Recipe& top, const P
           sets.insert(sets.end(), options.sets.begin(), options.sets.end());
           sets.insert(sets.end(), vsets.begin(), vsets.end());
           sets.push_back(fmt::format("peft.method=\"{}\"", method));
-          sets.push_back(fmt::format("seed={}", seed));
+          if (seed_matrix) sets.push_back(fmt::format("seed={}", seed));
           Unit u;
           u.recipe = load_recipe(path, sets, fragment);
+          if (!seed_matrix) seed = u.recipe.seed;
           u.task = u.recipe.task.name;
           if (!options.only_tasks.empty() &&
               std::find(options.only_tasks.begin(), options.only_tasks.end(), u.task) == options.only_tasks.end())

@@ -79,7 +79,8 @@ def dry_run(recipe, *extra, np=1, env=None):
         if m and m.group(1) != "unit": units[m.group(1)] = m.groups()
     resolved = []
     if "# resolved recipe" in out:
-        for line in out.split("# resolved recipe\n", 1)[1].splitlines():
+        # "# resolved recipe" (a sweep) or "# resolved recipe of unit X" (one unit)
+        for line in out.split("# resolved recipe", 1)[1].split("\n", 1)[1].splitlines():
             if re.match(r"^\[(r\d+ )?\w+\] ", line): break
             resolved.append(line)
     return p.returncode, out, units, "\n".join(resolved)
