@@ -18,6 +18,7 @@ struct Subcommand {
 int cmd_convert_vtab(const Argv& args);
 int cmd_convert_list(const Argv& args);
 int cmd_convert_idx(const Argv& args);
+int cmd_fmnist_bench(const Argv& args);
 int cmd_synth(const Argv& args);
 int cmd_inspect(const Argv& args);
 int cmd_validate(const Argv& args);

@@ -29,6 +29,12 @@ const std::vector<Subcommand>& subcommands() {
        "convert-idx --task NAME --classes N --output FILE.h5 --split NAME=IMAGES,LABELS[,BEGIN:END]...\n"
        "            [--size S] [--group G] [--class-names ...] [--compress 0-9] [--threads N]",
        "IDX image/label files (.gz or raw, e.g. Fashion-MNIST) -> task file", sct::tools::cmd_convert_idx},
+      {"fmnist-bench",
+       "fmnist-bench --output-dir DIR [--root /usr/share/datasets/fashion-mnist] [--seed N]\n"
+       "             [--upstream-per-class 5500] [--upstream-test 1000] [--train 800] [--val 200] [--test 2000]\n"
+       "             [--tasks a,b,...] [--threads N] [--force]",
+       "Fashion-MNIST -> pre-training set + VTAB-style downstream tasks (the default benchmark)",
+       sct::tools::cmd_fmnist_bench},
       {"synth",
        "synth --output FILE.h5 --classes N --size S --split NAME=COUNT... [--seed N] [--task NAME] [--threads N]",
        "a small deterministic learnable task (for tests)", sct::tools::cmd_synth},
