@@ -1,6 +1,7 @@
 #include "framework/app/runtime.h"
 
 #include <ATen/Parallel.h>
+#include <unistd.h>
 
 #include "framework/app/command.h"
 #include "framework/core/log.h"
@@ -15,10 +16,16 @@ int configure_threads(Env& env, int64_t recipe_threads) {
                 : recipe_threads > 0 ? static_cast<int>(recipe_threads)
                                      : dist::default_threads(info.local_size);
   at::set_num_threads(threads);
-  const int cores = usable_cores() * 1;
-  if (threads * info.local_size > cores && info.local_rank == 0)
+  // Two limits: the node's CPUs shared by its ranks, and this rank's own affinity mask (a
+  // launcher that binds each rank to one core gives each a mask of one CPU).
+  const int node_cores = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  const int own_cores = usable_cores();
+  if (info.local_rank == 0 && node_cores > 0 && threads * info.local_size > node_cores)
     log::warn("run", "{} ranks x {} threads on {} exceeds its {} cores; expect slowdowns",
-              info.local_size, threads, info.host, cores);
+              info.local_size, threads, info.host, node_cores);
+  if (threads > own_cores)
+    log::warn("run", "{} threads on rank {}, but the launcher bound it to {} core{}; expect slowdowns", threads,
+              info.rank, own_cores, own_cores == 1 ? "" : "s");
   const BlasInfo blas = blas_info();
   if (!blas.fast && info.rank == 0)
     log::warn("run", "matrix products use {} [{}]: about 30x slower than OpenBLAS", blas.name,
