@@ -11,7 +11,6 @@
 #include "framework/core/fs.h"
 #include "framework/core/log.h"
 #include "framework/core/sysinfo.h"
-#include "framework/data/task_file.h"
 #include "framework/dist/agree.h"
 #include "framework/dist/world.h"
 #include "framework/dist/work_queue.h"
@@ -66,7 +65,8 @@ void print_plan(const std::vector<Unit>& units, const std::vector<Done>& done, i
     std::string params;
     try {
       int64_t classes = r.task.num_classes;
-      if (classes == 0) classes = data::TaskFile(r.task.data).num_classes();
+      if (classes == 0) classes = u.data_classes;
+      if (classes == 0) throw InputError(u.cost_note.empty() ? "task file has no classes" : u.cost_note);
       const std::string key = fmt::format("{}|{}|{}", r.model.checkpoint, r.model.arch, r.model.image_size);
       if (!configs.count(key)) {
         try {
@@ -225,10 +225,7 @@ int run_sweep(dist::World& world, const SweepOptions& o) {
       // Stop taking work, but keep asking until the queue says it is empty: rank 0 waits for
       // every leader to hear that before it leaves. The items drawn here are left for the
       // requeued job, which plans again from the result files.
-      if (group_comm->rank() == 0 && rank != 0)
-        while (queue.next() >= 0) {
-        }
-      if (rank == 0)
+      if (group_comm->rank() == 0)
         while (queue.next() >= 0) {
         }
       break;

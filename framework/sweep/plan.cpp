@@ -20,6 +20,7 @@ void estimate_cost(Unit& u) {
   const Recipe& r = u.recipe;
   try {
     data::TaskFile f(r.task.data);
+    u.data_classes = f.num_classes();
     const double n_train = static_cast<double>(f.split(r.task.train_split).count);
     const double n_eval = static_cast<double>(f.split(r.task.eval_split).count);
     const double evals = r.train.eval_every > 0 ? std::ceil(double(r.train.epochs) / double(r.train.eval_every)) : 1;

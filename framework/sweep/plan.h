@@ -20,6 +20,7 @@ struct Unit {
   Recipe recipe;         // resolved for this unit
   std::string hash;      // training_hash(recipe)
   double cost = 0;       // relative work estimate (training + evaluation images)
+  int64_t data_classes = 0;  // classes of the task file, 0 when it could not be read
   std::string cost_note; // why the estimate is rough (e.g. data file missing), else ""
 };
 
