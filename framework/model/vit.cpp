@@ -5,9 +5,10 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
-#include <torch/version.h>
 
 #include "framework/core/error.h"
+#include "framework/model/attention.h"
+#include "framework/model/gelu.h"
 
 namespace sct::model {
 namespace {
@@ -70,36 +71,45 @@ class BlockImpl : public torch::nn::Module {
     fc2 = mlp->register_module("fc2", make_linear(c.mlp_hidden(), c.dim));
   }
 
-  at::Tensor attend(const at::Tensor& qkv_out) const {
-    const int64_t B = qkv_out.size(0), N = qkv_out.size(1), D = qkv_out.size(2) / 3;
-    const int64_t hd = D / heads_;
-    at::Tensor t = qkv_out.reshape({B, N, 3, heads_, hd}).permute({2, 0, 3, 1, 4});
-    // unbind, not three selects: its backward stacks the three gradients into one tensor
-    // instead of materialising three zero-filled full-width ones.
-    const std::vector<at::Tensor> qkv_parts = t.unbind(0);
-    const at::Tensor &q = qkv_parts[0], &k = qkv_parts[1], &v = qkv_parts[2];
-#if TORCH_VERSION_MAJOR >= 2
-    at::Tensor o = at::scaled_dot_product_attention(q, k, v);
-#else
-    // LibTorch 1.x has no fused attention: softmax(q k^T / sqrt(hd)) v, scaling q first as timm.
-    at::Tensor scores = at::matmul(q * (1.0 / std::sqrt(double(hd))), k.transpose(-2, -1));
-    at::Tensor o = at::matmul(scores.softmax(-1), v);
-#endif
-    return o.transpose(1, 2).reshape({B, N, D});
-  }
-
   at::Tensor forward(const at::Tensor& x, FeatureObserver* obs) {
     at::Tensor qkv_out = qkv->forward(norm1->forward(x));
     if (obs) obs->observe(index_, Tap::kQkv, qkv_out);
     if (ad_qkv) qkv_out = ad_qkv->forward(qkv_out);
-    at::Tensor h = x + drop_path(proj->forward(attend(qkv_out)), drop_rate_, is_training());
+    at::Tensor h = x + drop_path(proj->forward(attention_qkv(qkv_out, heads_)), drop_rate_, is_training());
     if (obs) obs->observe(index_, Tap::kAttnOut, h);
     if (ad_attn) h = ad_attn->forward(h);
-    at::Tensor m = fc2->forward(at::gelu(fc1->forward(norm2->forward(h))));  // exact (erf) GELU
-    if (ad_mlp) m = ad_mlp->forward(m);
-    at::Tensor out = h + drop_path(m, drop_rate_, is_training());
+    at::Tensor out = mlp_residual(h);
     if (obs) obs->observe(index_, Tap::kBlockOut, out);
     return out;
+  }
+
+  // The block's output for the CLS token alone, (B, 1, D): all the last block has to deliver
+  // when only the head reads the result. Keys and values still come from every token; the
+  // query, attention row, projection, SCT modules on h or on the MLP output, and the MLP run
+  // on one token: about 1/6 of the block's work, forward and backward. The per-sample DropPath
+  // masks are drawn exactly as in forward().
+  at::Tensor forward_cls(const at::Tensor& x) {
+    const int64_t D = x.size(2);
+    const at::Tensor y = norm1->forward(x);
+    at::Tensor q, kv;
+    if (ad_qkv) {  // the qkv-mode module reads every token's q and v channels
+      const at::Tensor qkv_out = ad_qkv->forward(qkv->forward(y));
+      q = qkv_out.narrow(1, 0, 1).narrow(2, 0, D);
+      kv = qkv_out.narrow(2, D, 2 * D);
+    } else {
+      q = at::linear(y.narrow(1, 0, 1), qkv->weight.narrow(0, 0, D), qkv->bias.narrow(0, 0, D));
+      kv = at::linear(y, qkv->weight.narrow(0, D, 2 * D), qkv->bias.narrow(0, D, 2 * D));
+    }
+    const at::Tensor o = attention_q_kv(q, kv, heads_);
+    at::Tensor h = x.narrow(1, 0, 1) + drop_path(proj->forward(o), drop_rate_, is_training());
+    if (ad_attn) h = ad_attn->forward(h);
+    return mlp_residual(h);
+  }
+
+  at::Tensor mlp_residual(const at::Tensor& h) {
+    at::Tensor m = fc2->forward(model::gelu(fc1->forward(norm2->forward(h))));  // exact (erf) GELU
+    if (ad_mlp) m = ad_mlp->forward(m);
+    return h + drop_path(m, drop_rate_, is_training());
   }
 
   std::shared_ptr<Adapter>& slot(Site site) {
@@ -134,20 +144,29 @@ ViTImpl::ViTImpl(const ViTConfig& config) : config_(config) {
   reset_head(config_.num_classes);
 }
 
-at::Tensor ViTImpl::forward_tokens(const at::Tensor& images, FeatureObserver* observer) {
+at::Tensor ViTImpl::embed(const at::Tensor& images) {
   const int64_t S = config_.image_size;
   if (images.dim() != 4 || images.size(1) != 3 || images.size(2) != S || images.size(3) != S)
     throw InputError(fmt::format("ViT input: expected images (N, 3, {}, {}), found {}", S, S,
                                  fmt::join(images.sizes(), "x")));
   const int64_t B = images.size(0);
   at::Tensor x = patch_proj_->forward(images).flatten(2).transpose(1, 2);  // row-major patches
-  x = at::cat({cls_token_.expand({B, -1, -1}), x}, 1) + pos_embed_;
+  return at::cat({cls_token_.expand({B, -1, -1}), x}, 1) + pos_embed_;
+}
+
+at::Tensor ViTImpl::forward_tokens(const at::Tensor& images, FeatureObserver* observer) {
+  at::Tensor x = embed(images);
   for (auto& block : blocks_) x = block->forward(x, observer);
   return norm_->forward(x);
 }
 
 at::Tensor ViTImpl::forward_features(const at::Tensor& images, FeatureObserver* observer) {
-  return forward_tokens(images, observer).select(1, 0);
+  // An observer sees every token of every block; otherwise the last block computes the CLS
+  // token only (the final LayerNorm is per token, so its CLS row is the same either way).
+  if (observer) return forward_tokens(images, observer).select(1, 0);
+  at::Tensor x = embed(images);
+  for (size_t i = 0; i + 1 < blocks_.size(); ++i) x = blocks_[i]->forward(x, nullptr);
+  return norm_->forward(blocks_.back()->forward_cls(x)).select(1, 0);
 }
 
 at::Tensor ViTImpl::forward(const at::Tensor& images, FeatureObserver* observer) {

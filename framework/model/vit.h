@@ -63,7 +63,8 @@ class ViTImpl : public torch::nn::Module {
   // images: float (B, 3, S, S) with S = config().image_size.
   // Logits (B, classes), or the features when the model has no head.
   at::Tensor forward(const at::Tensor& images, FeatureObserver* observer = nullptr);
-  // Final-norm CLS vector (B, D).
+  // Final-norm CLS vector (B, D). Without an observer the last block runs for the CLS token
+  // alone; forward_tokens(images).select(1, 0) is the same vector computed over all tokens.
   at::Tensor forward_features(const at::Tensor& images, FeatureObserver* observer = nullptr);
   // Final-norm tokens (B, 1 + G^2, D).
   at::Tensor forward_tokens(const at::Tensor& images, FeatureObserver* observer = nullptr);
@@ -80,6 +81,8 @@ class ViTImpl : public torch::nn::Module {
   static const char* adapter_name(Site site);
 
  private:
+  // Patch embedding, CLS token and position embeddings: the tokens (B, 1 + G^2, D) fed to block 0.
+  at::Tensor embed(const at::Tensor& images);
   ViTConfig config_;
   at::Tensor cls_token_, pos_embed_;
   std::shared_ptr<torch::nn::Conv2dImpl> patch_proj_;

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "framework/core/allocator.h"
 #include "framework/core/recipe.h"
 #include "framework/dist/world.h"
 #include "framework/model/tensor_io.h"
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  sct::keep_freed_memory();  // as sct_dist does
   sct::dist::World world(&argc, &argv);
   auto& comm = world.comm();
   at::set_num_threads(threads);

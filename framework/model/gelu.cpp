@@ -1,0 +1,113 @@
+#include "framework/model/gelu.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace sct::model {
+namespace {
+
+// e^x for x <= 0 (here always -x^2/2), Cephes expf: relative error about 1e-7. Branch-free so
+// that the loops below vectorise. Arguments below -87 are clamped: e^-87 is still normal and
+// everything that uses it is already exact to float precision there.
+__attribute__((always_inline)) inline float exp_nonpositive(float x) {
+  x = x < -87.f ? -87.f : x;
+  // n = round(x / ln 2): adding and subtracting 1.5 * 2^23 rounds to the nearest integer.
+  const float n = (x * 1.44269504088896341f + 12582912.f) - 12582912.f;
+  x = x - n * 0.693359375f;
+  x = x - n * -2.12194440e-4f;
+  const float p =
+      ((((1.9875691500e-4f * x + 1.3981999507e-3f) * x + 8.3334519073e-3f) * x + 4.1665795894e-2f) * x +
+       1.6666665459e-1f) * x + 5.0000001201e-1f;
+  const float y = p * (x * x) + x + 1.f;
+  const int32_t bits = (int32_t(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return y * scale;
+}
+
+// Phi(x) = (1 + erf(x / sqrt 2)) / 2 from e = exp(-x^2/2), by A&S 7.1.26.
+__attribute__((always_inline)) inline float normal_cdf(float x, float e) {
+  const float z = x * 0.70710678118654752f;
+  const float az = z < 0.f ? -z : z;
+  const float t = 1.f / (1.f + 0.3275911f * az);
+  const float poly =
+      t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+  const float erf_abs = 1.f - poly * e;
+  return 0.5f + 0.5f * (z < 0.f ? -erf_abs : erf_abs);
+}
+
+constexpr float kInvSqrt2Pi = 0.39894228040143268f;
+
+// y = x Phi(x); d (if not null) = Phi(x) + x phi(x). The loops vectorise because this file is
+// compiled with -fno-trapping-math (see CMakeLists.txt); one copy per instruction set below.
+__attribute__((always_inline)) inline void gelu_loop(const float* __restrict x, float* __restrict y,
+                                                     float* __restrict d, int64_t n) {
+  if (d) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = x[i], e = exp_nonpositive(-0.5f * v * v), cdf = normal_cdf(v, e);
+      y[i] = v * cdf;
+      d[i] = cdf + v * e * kInvSqrt2Pi;
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = x[i];
+      y[i] = v * normal_cdf(v, exp_nonpositive(-0.5f * v * v));
+    }
+  }
+}
+
+using GeluFn = void (*)(const float*, float*, float*, int64_t);
+
+__attribute__((target("avx512f,avx512dq,avx2,fma"))) void gelu_avx512(const float* x, float* y, float* d,
+                                                                        int64_t n) {
+  gelu_loop(x, y, d, n);
+}
+__attribute__((target("avx2,fma"))) void gelu_avx2(const float* x, float* y, float* d, int64_t n) {
+  gelu_loop(x, y, d, n);
+}
+void gelu_baseline(const float* x, float* y, float* d, int64_t n) { gelu_loop(x, y, d, n); }
+
+// Chosen by the CPU's features (not its model name), once.
+GeluFn gelu_kernel() {
+  static const GeluFn fn = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) return &gelu_avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &gelu_avx2;
+    return &gelu_baseline;
+  }();
+  return fn;
+}
+
+struct Gelu : public torch::autograd::Function<Gelu> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, bool keep_derivative) {
+    const at::Tensor in = x.contiguous();
+    at::Tensor y = at::empty_like(in), d = keep_derivative ? at::empty_like(in) : at::Tensor();
+    const float* px = in.data_ptr<float>();
+    float* py = y.data_ptr<float>();
+    float* pd = keep_derivative ? d.data_ptr<float>() : nullptr;
+    const GeluFn kernel = gelu_kernel();
+    at::parallel_for(0, in.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
+      kernel(px + begin, py + begin, pd ? pd + begin : nullptr, end - begin);
+    });
+    if (keep_derivative) ctx->save_for_backward({d});
+    return y;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    return {grads[0] * ctx->get_saved_variables()[0], at::Tensor()};
+  }
+};
+
+}  // namespace
+
+at::Tensor gelu(const at::Tensor& x) {
+  if (!x.device().is_cpu() || x.scalar_type() != at::kFloat) return at::gelu(x);
+  return Gelu::apply(x, at::GradMode::is_enabled() && x.requires_grad());
+}
+
+}  // namespace sct::model
