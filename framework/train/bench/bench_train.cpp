@@ -9,6 +9,9 @@
 #include <ATen/Parallel.h>
 #include <fmt/core.h>
 
+#include <dlfcn.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -114,31 +117,50 @@ int main(int argc, char** argv) {
     loss = comm.all_reduce(loss, sct::dist::ReduceOp::kSum) / double(shape.batch);
     return loss;
   };
+  // Each step is timed on its own; the medians resist the odd slow step of a shared machine.
+  // Under launchers/bench_train.sh the sgemm_clock library is preloaded and also gives the
+  // time spent inside matrix products during each step.
+  using ClockFn = double (*)();
+  const auto gemm_clock = reinterpret_cast<ClockFn>(dlsym(RTLD_DEFAULT, "sgemm_clock_seconds"));
+  auto gemm_seconds = [&] { return gemm_clock ? gemm_clock() : 0.0; };
+  struct Timing {
+    std::vector<double> step, gemm;
+    void add(double s, double g) { step.push_back(s), gemm.push_back(g); }
+    static double median(std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      return v.empty() ? 0.0 : v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+    }
+  };
+  auto timed = [&](Timing& t, const auto& work) {
+    comm.barrier();
+    const double t0 = now_s(), g0 = gemm_seconds();
+    work();
+    comm.barrier();
+    t.add(now_s() - t0, gemm_seconds() - g0);
+  };
   model->train();
   train_step(steps);  // warm-up on batches outside the timed ones
   train_step(steps + 1);
-  comm.barrier();
-  double t0 = now_s();
-  for (int i = 0; i < steps; ++i) losses.push_back(train_step(i));
-  comm.barrier();
-  const double train_s = now_s() - t0;
+  Timing train, fwd;
+  for (int i = 0; i < steps; ++i) timed(train, [&] { losses.push_back(train_step(i)); });
 
   model->eval();
   {
     at::NoGradGuard ng;
     model->forward(images[0].narrow(0, comm.rank() * local, local));
-    comm.barrier();
-    t0 = now_s();
-    for (int i = 0; i < steps; ++i) model->forward(images[i].narrow(0, comm.rank() * local, local));
-    comm.barrier();
+    for (int i = 0; i < steps; ++i)
+      timed(fwd, [&] { model->forward(images[i].narrow(0, comm.rank() * local, local)); });
   }
-  const double fwd_s = now_s() - t0;
-  const double train_ips = steps * shape.batch / train_s, fwd_ips = steps * shape.batch / fwd_s;
+  const double train_step_s = Timing::median(train.step), fwd_step_s = Timing::median(fwd.step);
+  const double train_ips = shape.batch / train_step_s, fwd_ips = shape.batch / fwd_step_s;
   if (comm.rank() == 0) {
     fmt::print("model={} ranks={} threads={} batch={} steps={} trainable={}\n", model_name, comm.size(), threads,
                shape.batch, steps, trainable.numel());
     fmt::print("train_images_per_s={:.2f} forward_images_per_s={:.2f} train_over_forward_time={:.3f}\n", train_ips,
                fwd_ips, fwd_ips / train_ips);
+    if (gemm_clock)
+      fmt::print("train_step_s={:.6f} train_gemm_s={:.6f} forward_step_s={:.6f} forward_gemm_s={:.6f}\n",
+                 train_step_s, Timing::median(train.gemm), fwd_step_s, Timing::median(fwd.gemm));
     std::string l;
     for (double v : losses) l += fmt::format("{}{:.9g}", l.empty() ? "" : ",", v);
     fmt::print("losses={}\n", l);

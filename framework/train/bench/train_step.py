@@ -3,9 +3,12 @@
 LibTorch version) as the comparison: same weights, channels, data, steps and optimizer.
 
 usage: train_step.py DUMP_DIR STEPS THREADS  (DUMP_DIR from `bench_train --dump`)
-Prints train/forward images/s and the per-step losses in bench_train's format.
+Prints train/forward images/s (median step times), the matrix-product time per step when
+sgemm_clock is preloaded, and the per-step losses, in bench_train's format.
 """
+import ctypes
 import json
+import statistics
 import struct
 import sys
 import time
@@ -90,21 +93,36 @@ def main():
         opt.step()
         return loss.item()
 
+    # Per-step times and medians, as bench_train; with sgemm_clock preloaded, also the time
+    # spent inside matrix products during each step.
+    try:
+        clock = ctypes.CDLL(None).sgemm_clock_seconds
+        clock.restype = ctypes.c_double
+    except AttributeError:
+        clock = None
+
+    def timed(work, times, gemm):
+        t0, g0 = time.perf_counter(), clock() if clock else 0.0
+        out = work()
+        times.append(time.perf_counter() - t0)
+        gemm.append(clock() - g0 if clock else 0.0)
+        return out
+
     model.train()
     step(steps)  # the same two warm-up steps as bench_train
     step(steps + 1)
-    t0 = time.perf_counter()
-    losses = [step(i) for i in range(steps)]
-    train_s = time.perf_counter() - t0
+    train_t, train_g, fwd_t, fwd_g = [], [], [], []
+    losses = [timed(lambda: step(i), train_t, train_g) for i in range(steps)]
     with torch.no_grad():
         model.eval()
         model(images[0])
-        t0 = time.perf_counter()
         for i in range(steps):
-            model(images[i])
-        fwd_s = time.perf_counter() - t0
-    tr, fw = steps * batch / train_s, steps * batch / fwd_s
+            timed(lambda: model(images[i]), fwd_t, fwd_g)
+    tr, fw = batch / statistics.median(train_t), batch / statistics.median(fwd_t)
     print(f"train_images_per_s={tr:.2f} forward_images_per_s={fw:.2f} train_over_forward_time={fw / tr:.3f}")
+    if clock:
+        print(f"train_step_s={statistics.median(train_t):.6f} train_gemm_s={statistics.median(train_g):.6f} "
+              f"forward_step_s={statistics.median(fwd_t):.6f} forward_gemm_s={statistics.median(fwd_g):.6f}")
     print("losses=" + ",".join(f"{l:.9g}" for l in losses))
 
 
