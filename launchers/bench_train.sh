@@ -33,8 +33,8 @@ median_run() {
 calc() { $py -c "print(format($1, '$2'))"; }
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); $rounds alternating rounds, median run shown"
-printf "%-8s %9s %9s %9s %9s %9s %9s %9s %9s %10s %9s\n" model "C++ train" "C++ fwd" "train/fwd" "C++ gemm" \
-  "torch trn" "torch/fwd" "torch gem" "C++/torch" "gemm bound" "max dloss"
+printf "%-8s %9s %9s %9s %9s %9s %9s %9s %9s %9s %10s %9s\n" model "C++ train" "C++ fwd" "train/fwd" "gemm t/f" \
+  "C++ gemm" "torch trn" "torch/fwd" "torch gem" "C++/torch" "gemm bound" "max dloss"
 for spec in "tiny ${STEPS_TINY:-30}" "vit-s16 ${STEPS_S16:-4}"; do
   set -- $spec
   model=$1 steps=$2
@@ -51,6 +51,8 @@ for spec in "tiny ${STEPS_TINY:-30}" "vit-s16 ${STEPS_S16:-4}"; do
   c=$(median_run "${cpp_runs[@]}")
   ct=$(field train_images_per_s "$c"); cf=$(field forward_images_per_s "$c"); cr=$(field train_over_forward_time "$c")
   cg=$(calc "$(field train_gemm_s "$c")/$(field train_step_s "$c")" .0%)
+  # The train step's sgemm_ time over the forward pass's: the train/fwd ratio of the products alone.
+  cgr=$(calc "$(field train_gemm_s "$c")/$(field forward_gemm_s "$c")" .3f)
   if [ $have_torch = 1 ]; then
     p=$(median_run "${py_runs[@]}")
     pt=$(field train_images_per_s "$p"); pr=$(field train_over_forward_time "$p")
@@ -70,12 +72,13 @@ PY
   else
     pt=-; pr=-; pg=-; ratio=-; bound=-; dl=-
   fi
-  printf "%-8s %9s %9s %9s %9s %9s %9s %9s %9s %10s %9s\n" "$model" "$ct" "$cf" "$cr" "$cg" "$pt" "$pr" "$pg" \
-    "$ratio" "$bound" "$dl"
+  printf "%-8s %9s %9s %9s %9s %9s %9s %9s %9s %9s %10s %9s\n" "$model" "$ct" "$cf" "$cr" "$cgr" "$cg" "$pt" "$pr" \
+    "$pg" "$ratio" "$bound" "$dl"
 done
-echo "(images/s from median step times; train/fwd = train-step time over forward time; gemm = share of the"
-echo " train step inside sgemm_; gemm bound = PyTorch step time / C++ step's sgemm_ time, the C++/PyTorch"
-echo " ratio if nothing but those products took time; max dloss = largest relative loss difference)"
+echo "(images/s from median step times; train/fwd = train-step time over forward time; gemm t/f = the same"
+echo " ratio for the time inside sgemm_ only; gemm = share of the train step inside sgemm_; gemm bound ="
+echo " PyTorch step time / C++ step's sgemm_ time, the C++/PyTorch ratio if nothing but those products"
+echo " took time; max dloss = largest relative loss difference over the steps)"
 
 # Scaling: the tiny step at -n 1 and -n 2, one thread per rank, same global batch of 64.
 "$bench" --model tiny --steps "${STEPS_TINY:-30}" --threads 1 >"$tmp/n1"

@@ -9,8 +9,10 @@
 
 #include <climits>
 #include <cmath>
+#include <vector>
 
 #include "framework/core/error.h"
+#include "framework/model/vector_math.h"
 
 namespace sct::model {
 namespace {
@@ -56,11 +58,61 @@ Layout layout_of(const at::Tensor& a, const at::Tensor& b, int64_t heads) {
   return L;
 }
 
-// Runs f(bh, b, h) for every (sample, head), split over LibTorch's intra-op threads.
+// Softmax of each row in place; and its backward, dS = P * (dP - rowsum(dP * P)), in place
+// in dp. Row by row, so one head's scores stay in cache between the products around them.
+SCT_ALWAYS_INLINE void softmax_rows_loop(float* s, int64_t rows, int64_t n) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* x = s + r * n;
+    const float m = vmath::max_of(x, n);
+    for (int64_t j = 0; j < n; ++j) x[j] = vmath::exp_nonpositive(x[j] - m);
+    const float inv = 1.f / vmath::sum_of(x, n);
+    for (int64_t j = 0; j < n; ++j) x[j] *= inv;
+  }
+}
+SCT_ALWAYS_INLINE void softmax_backward_rows_loop(const float* p, float* dp, int64_t rows, int64_t n) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* pr = p + r * n;
+    float* g = dp + r * n;
+    const float dot = vmath::dot_of(g, pr, n);
+    for (int64_t j = 0; j < n; ++j) g[j] = pr[j] * (g[j] - dot);
+  }
+}
+
+SCT_TARGET_AVX512 void softmax_rows_avx512(float* s, int64_t r, int64_t n) { softmax_rows_loop(s, r, n); }
+SCT_TARGET_AVX2 void softmax_rows_avx2(float* s, int64_t r, int64_t n) { softmax_rows_loop(s, r, n); }
+void softmax_rows_baseline(float* s, int64_t r, int64_t n) { softmax_rows_loop(s, r, n); }
+SCT_TARGET_AVX512 void softmax_backward_rows_avx512(const float* p, float* g, int64_t r, int64_t n) {
+  softmax_backward_rows_loop(p, g, r, n);
+}
+SCT_TARGET_AVX2 void softmax_backward_rows_avx2(const float* p, float* g, int64_t r, int64_t n) {
+  softmax_backward_rows_loop(p, g, r, n);
+}
+void softmax_backward_rows_baseline(const float* p, float* g, int64_t r, int64_t n) {
+  softmax_backward_rows_loop(p, g, r, n);
+}
+
+void softmax_rows(float* s, int64_t rows, int64_t n) {
+  switch (vmath::cpu_isa()) {
+    case vmath::Isa::kAvx512: return softmax_rows_avx512(s, rows, n);
+    case vmath::Isa::kAvx2: return softmax_rows_avx2(s, rows, n);
+    default: return softmax_rows_baseline(s, rows, n);
+  }
+}
+void softmax_backward_rows(const float* p, float* dp, int64_t rows, int64_t n) {
+  switch (vmath::cpu_isa()) {
+    case vmath::Isa::kAvx512: return softmax_backward_rows_avx512(p, dp, rows, n);
+    case vmath::Isa::kAvx2: return softmax_backward_rows_avx2(p, dp, rows, n);
+    default: return softmax_backward_rows_baseline(p, dp, rows, n);
+  }
+}
+
+// Runs f(bh, b, h, scratch) for every (sample, head), split over LibTorch's intra-op threads;
+// scratch holds `scratch_floats` floats private to the calling thread.
 template <typename F>
-void for_heads(const Layout& L, const F& f) {
+void for_heads(const Layout& L, int64_t scratch_floats, const F& f) {
   at::parallel_for(0, L.B * L.H, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t bh = begin; bh < end; ++bh) f(bh, bh / L.H, bh % L.H);
+    std::vector<float> scratch(static_cast<size_t>(scratch_floats));
+    for (int64_t bh = begin; bh < end; ++bh) f(bh, bh / L.H, bh % L.H, scratch.data());
   });
 }
 
@@ -68,20 +120,18 @@ void for_heads(const Layout& L, const F& f) {
 std::pair<at::Tensor, at::Tensor> attention_forward(const Layout& L, const float* qs, const float* kvs) {
   const auto opts = at::TensorOptions().dtype(at::kFloat);
   const int64_t D = L.H * L.hd, NN = L.Nq * L.N;
-  at::Tensor scores = at::empty({L.B * L.H, L.Nq, L.N}, opts);
-  float* s = scores.data_ptr<float>();
-  for_heads(L, [&](int64_t bh, int64_t b, int64_t h) {
+  at::Tensor probs = at::empty({L.B * L.H, L.Nq, L.N}, opts);
+  at::Tensor out = at::empty({L.B, L.Nq, D}, opts);
+  float* p = probs.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  for_heads(L, 0, [&](int64_t bh, int64_t b, int64_t h, float*) {
     const float* q = qs + b * L.q_batch + L.q_col + h * L.hd;
     const float* k = kvs + b * L.kv_batch + L.k_col + h * L.hd;
-    gemm(false, true, L.Nq, L.N, L.hd, L.scale, q, L.q_row, k, L.kv_row, 0.f, s + bh * NN, L.N);
-  });
-  at::Tensor probs = at::_softmax(scores, -1, false);
-  at::Tensor out = at::empty({L.B, L.Nq, D}, opts);
-  const float* p = probs.data_ptr<float>();
-  float* o = out.data_ptr<float>();
-  for_heads(L, [&](int64_t bh, int64_t b, int64_t h) {
     const float* v = kvs + b * L.kv_batch + L.v_col + h * L.hd;
-    gemm(false, false, L.Nq, L.hd, L.N, 1.f, p + bh * NN, L.N, v, L.kv_row, 0.f, o + b * L.Nq * D + h * L.hd, D);
+    float* ph = p + bh * NN;
+    gemm(false, true, L.Nq, L.N, L.hd, L.scale, q, L.q_row, k, L.kv_row, 0.f, ph, L.N);  // S = s Q K^T
+    softmax_rows(ph, L.Nq, L.N);                                                          // P
+    gemm(false, false, L.Nq, L.hd, L.N, 1.f, ph, L.N, v, L.kv_row, 0.f, o + b * L.Nq * D + h * L.hd, D);
   });
   return {out, probs};
 }
@@ -92,24 +142,20 @@ void attention_backward(const Layout& L, const float* qs, const float* kvs, cons
   const int64_t D = L.H * L.hd, NN = L.Nq * L.N;
   const float* p = probs.data_ptr<float>();
   const float* go = grad_out.data_ptr<float>();
-  at::Tensor grad_probs = at::empty_like(probs);
-  float* gp = grad_probs.data_ptr<float>();
-  for_heads(L, [&](int64_t bh, int64_t b, int64_t h) {
+  for_heads(L, NN, [&](int64_t bh, int64_t b, int64_t h, float* ds) {
     const float* dout = go + b * L.Nq * D + h * L.hd;
-    const float* v = kvs + b * L.kv_batch + L.v_col + h * L.hd;
-    gemm(false, true, L.Nq, L.N, L.hd, 1.f, dout, D, v, L.kv_row, 0.f, gp + bh * NN, L.N);  // dP = dO V^T
-    float* dv = dkvs + b * L.kv_batch + L.v_col + h * L.hd;
-    gemm(true, false, L.N, L.hd, L.Nq, 1.f, p + bh * NN, L.N, dout, D, 0.f, dv, L.kv_row);  // dV = P^T dO
-  });
-  const at::Tensor grad_scores = at::_softmax_backward_data(grad_probs, probs, -1, at::kFloat);
-  const float* gs = grad_scores.data_ptr<float>();
-  for_heads(L, [&](int64_t bh, int64_t b, int64_t h) {
     const float* q = qs + b * L.q_batch + L.q_col + h * L.hd;
     const float* k = kvs + b * L.kv_batch + L.k_col + h * L.hd;
+    const float* v = kvs + b * L.kv_batch + L.v_col + h * L.hd;
     float* dq = dqs + b * L.q_batch + L.q_col + h * L.hd;
     float* dk = dkvs + b * L.kv_batch + L.k_col + h * L.hd;
-    gemm(false, false, L.Nq, L.hd, L.N, L.scale, gs + bh * NN, L.N, k, L.kv_row, 0.f, dq, L.q_row);  // dQ = s dS K
-    gemm(true, false, L.N, L.hd, L.Nq, L.scale, gs + bh * NN, L.N, q, L.q_row, 0.f, dk, L.kv_row);   // dK = s dS^T Q
+    float* dv = dkvs + b * L.kv_batch + L.v_col + h * L.hd;
+    const float* ph = p + bh * NN;
+    gemm(false, true, L.Nq, L.N, L.hd, 1.f, dout, D, v, L.kv_row, 0.f, ds, L.N);             // dP = dO V^T
+    gemm(true, false, L.N, L.hd, L.Nq, 1.f, ph, L.N, dout, D, 0.f, dv, L.kv_row);            // dV = P^T dO
+    softmax_backward_rows(ph, ds, L.Nq, L.N);                                                 // dS
+    gemm(false, false, L.Nq, L.hd, L.N, L.scale, ds, L.N, k, L.kv_row, 0.f, dq, L.q_row);    // dQ = s dS K
+    gemm(true, false, L.N, L.hd, L.Nq, L.scale, ds, L.N, q, L.q_row, 0.f, dk, L.kv_row);     // dK = s dS^T Q
   });
 }
 

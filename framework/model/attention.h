@@ -2,7 +2,8 @@
 // output and written straight in the layout the output projection reads.
 //
 // On CPU float32 the heads are read and written in place through the matrix strides: no
-// permute copies of q, k, v or the output, one BLAS call per (sample, head) and product, and a
+// permute copies of q, k, v or the output, one BLAS call per (sample, head) and product with
+// the softmax (and its backward) applied to that head's scores while they are in cache, and a
 // backward that fills the qkv gradient directly (dq, dk, dv side by side) instead of stacking
 // three gradients. Other devices and dtypes take the plain ATen formulation. Both give the
 // same values to rounding (tests/model/test_attention.cpp).

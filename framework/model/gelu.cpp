@@ -5,32 +5,16 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cstdint>
-#include <cstring>
+
+#include "framework/model/vector_math.h"
 
 namespace sct::model {
 namespace {
 
-// e^x for x <= 0 (here always -x^2/2), Cephes expf: relative error about 1e-7. Branch-free so
-// that the loops below vectorise. Arguments below -87 are clamped: e^-87 is still normal and
-// everything that uses it is already exact to float precision there.
-__attribute__((always_inline)) inline float exp_nonpositive(float x) {
-  x = x < -87.f ? -87.f : x;
-  // n = round(x / ln 2): adding and subtracting 1.5 * 2^23 rounds to the nearest integer.
-  const float n = (x * 1.44269504088896341f + 12582912.f) - 12582912.f;
-  x = x - n * 0.693359375f;
-  x = x - n * -2.12194440e-4f;
-  const float p =
-      ((((1.9875691500e-4f * x + 1.3981999507e-3f) * x + 8.3334519073e-3f) * x + 4.1665795894e-2f) * x +
-       1.6666665459e-1f) * x + 5.0000001201e-1f;
-  const float y = p * (x * x) + x + 1.f;
-  const int32_t bits = (int32_t(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return y * scale;
-}
+using vmath::exp_nonpositive;
 
 // Phi(x) = (1 + erf(x / sqrt 2)) / 2 from e = exp(-x^2/2), by A&S 7.1.26.
-__attribute__((always_inline)) inline float normal_cdf(float x, float e) {
+SCT_ALWAYS_INLINE float normal_cdf(float x, float e) {
   const float z = x * 0.70710678118654752f;
   const float az = z < 0.f ? -z : z;
   const float t = 1.f / (1.f + 0.3275911f * az);
@@ -44,8 +28,8 @@ constexpr float kInvSqrt2Pi = 0.39894228040143268f;
 
 // y = x Phi(x); d (if not null) = Phi(x) + x phi(x). The loops vectorise because this file is
 // compiled with -fno-trapping-math (see CMakeLists.txt); one copy per instruction set below.
-__attribute__((always_inline)) inline void gelu_loop(const float* __restrict x, float* __restrict y,
-                                                     float* __restrict d, int64_t n) {
+SCT_ALWAYS_INLINE void gelu_loop(const float* __restrict x, float* __restrict y, float* __restrict d,
+                                 int64_t n) {
   if (d) {
     for (int64_t i = 0; i < n; ++i) {
       const float v = x[i], e = exp_nonpositive(-0.5f * v * v), cdf = normal_cdf(v, e);
@@ -62,24 +46,16 @@ __attribute__((always_inline)) inline void gelu_loop(const float* __restrict x, 
 
 using GeluFn = void (*)(const float*, float*, float*, int64_t);
 
-__attribute__((target("avx512f,avx512dq,avx2,fma"))) void gelu_avx512(const float* x, float* y, float* d,
-                                                                        int64_t n) {
-  gelu_loop(x, y, d, n);
-}
-__attribute__((target("avx2,fma"))) void gelu_avx2(const float* x, float* y, float* d, int64_t n) {
-  gelu_loop(x, y, d, n);
-}
+SCT_TARGET_AVX512 void gelu_avx512(const float* x, float* y, float* d, int64_t n) { gelu_loop(x, y, d, n); }
+SCT_TARGET_AVX2 void gelu_avx2(const float* x, float* y, float* d, int64_t n) { gelu_loop(x, y, d, n); }
 void gelu_baseline(const float* x, float* y, float* d, int64_t n) { gelu_loop(x, y, d, n); }
 
-// Chosen by the CPU's features (not its model name), once.
 GeluFn gelu_kernel() {
-  static const GeluFn fn = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) return &gelu_avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &gelu_avx2;
-    return &gelu_baseline;
-  }();
-  return fn;
+  switch (vmath::cpu_isa()) {
+    case vmath::Isa::kAvx512: return &gelu_avx512;
+    case vmath::Isa::kAvx2: return &gelu_avx2;
+    default: return &gelu_baseline;
+  }
 }
 
 struct Gelu : public torch::autograd::Function<Gelu> {

@@ -1,0 +1,94 @@
+// Branch-free float helpers for the model's hand-written loops, and the CPU-feature dispatch
+// those loops use. GCC vectorises loops built from them when the including file is compiled
+// with -fno-trapping-math (framework/model/CMakeLists.txt sets it per file); nothing here
+// reorders sums, so results do not depend on the instruction set chosen.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+// One copy of a loop per instruction set: wrap an always_inline body in functions with these.
+#define SCT_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx2,fma")))
+#define SCT_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define SCT_ALWAYS_INLINE __attribute__((always_inline)) inline
+
+namespace sct::model::vmath {
+
+enum class Isa { kBaseline, kAvx2, kAvx512 };
+
+// From the CPU's features (not its model name), once per process.
+inline Isa cpu_isa() {
+  static const Isa isa = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) return Isa::kAvx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
+    return Isa::kBaseline;
+  }();
+  return isa;
+}
+
+// e^x for x <= 0, Cephes expf: relative error about 1e-7. Arguments below -87 are clamped
+// (e^-87 is still a normal float; callers only add or multiply it into larger terms).
+SCT_ALWAYS_INLINE float exp_nonpositive(float x) {
+  x = x < -87.f ? -87.f : x;
+  // n = round(x / ln 2): adding and subtracting 1.5 * 2^23 rounds to the nearest integer.
+  const float n = (x * 1.44269504088896341f + 12582912.f) - 12582912.f;
+  x = x - n * 0.693359375f;
+  x = x - n * -2.12194440e-4f;
+  const float p =
+      ((((1.9875691500e-4f * x + 1.3981999507e-3f) * x + 8.3334519073e-3f) * x + 4.1665795894e-2f) * x +
+       1.6666665459e-1f) * x + 5.0000001201e-1f;
+  const float y = p * (x * x) + x + 1.f;
+  const int32_t bits = (int32_t(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return y * scale;
+}
+
+// Float <-> an int32 key with the same order (NaN above +inf), so maxima reduce as integers,
+// which vectorise without relaxing floating-point semantics.
+SCT_ALWAYS_INLINE int32_t order_key(float x) {
+  int32_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return b ^ ((b >> 31) & 0x7fffffff);
+}
+SCT_ALWAYS_INLINE float from_order_key(int32_t k) {
+  const int32_t b = k ^ ((k >> 31) & 0x7fffffff);
+  float x;
+  std::memcpy(&x, &b, sizeof x);
+  return x;
+}
+
+SCT_ALWAYS_INLINE float max_of(const float* x, int64_t n) {
+  int32_t m = order_key(x[0]);
+  for (int64_t j = 1; j < n; ++j) {
+    const int32_t k = order_key(x[j]);
+    m = k > m ? k : m;
+  }
+  return from_order_key(m);
+}
+
+// Sum in 16 interleaved partial sums (a fixed order, whatever the vector width).
+SCT_ALWAYS_INLINE float sum_of(const float* x, int64_t n) {
+  float acc[16] = {};
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16)
+    for (int k = 0; k < 16; ++k) acc[k] += x[j + k];
+  float s = 0.f;
+  for (int k = 0; k < 16; ++k) s += acc[k];
+  for (; j < n; ++j) s += x[j];
+  return s;
+}
+
+SCT_ALWAYS_INLINE float dot_of(const float* x, const float* y, int64_t n) {
+  float acc[16] = {};
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16)
+    for (int k = 0; k < 16; ++k) acc[k] += x[j + k] * y[j + k];
+  float s = 0.f;
+  for (int k = 0; k < 16; ++k) s += acc[k];
+  for (; j < n; ++j) s += x[j] * y[j];
+  return s;
+}
+
+}  // namespace sct::model::vmath
