@@ -1,7 +1,8 @@
 // Branch-free float helpers for the model's hand-written loops, and the CPU-feature dispatch
 // those loops use. GCC vectorises loops built from them when the including file is compiled
-// with -fno-trapping-math (framework/model/CMakeLists.txt sets it per file); nothing here
-// reorders sums, so results do not depend on the instruction set chosen.
+// with -fno-trapping-math (framework/model/CMakeLists.txt sets it per file). Sums keep a fixed
+// order whatever the vector width; the AVX2/AVX-512 copies may fuse multiply-adds, so their
+// last bits can differ from the baseline copy's (one machine always runs the same copy).
 #pragma once
 
 #include <cstdint>
