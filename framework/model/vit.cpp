@@ -9,6 +9,7 @@
 #include "framework/core/error.h"
 #include "framework/model/attention.h"
 #include "framework/model/gelu.h"
+#include "framework/model/layer_norm.h"
 
 namespace sct::model {
 namespace {
@@ -25,6 +26,11 @@ std::shared_ptr<torch::nn::LinearImpl> make_linear(int64_t in, int64_t out) {
 std::shared_ptr<torch::nn::LayerNormImpl> make_norm(int64_t dim, double eps) {
   return std::make_shared<torch::nn::LayerNormImpl>(
       torch::nn::LayerNormOptions({dim}).eps(eps).elementwise_affine(true));
+}
+
+// The module's parameters through the model's own LayerNorm kernel (layer_norm.h).
+at::Tensor norm(const torch::nn::LayerNormImpl& ln, const at::Tensor& x) {
+  return layer_norm(x, ln.weight, ln.bias, ln.options.eps());
 }
 
 // Stochastic depth: per sample, zero the branch with probability p, scale survivors by 1/(1-p).
@@ -72,7 +78,7 @@ class BlockImpl : public torch::nn::Module {
   }
 
   at::Tensor forward(const at::Tensor& x, FeatureObserver* obs) {
-    at::Tensor qkv_out = qkv->forward(norm1->forward(x));
+    at::Tensor qkv_out = qkv->forward(norm(*norm1, x));
     if (obs) obs->observe(index_, Tap::kQkv, qkv_out);
     if (ad_qkv) qkv_out = ad_qkv->forward(qkv_out);
     at::Tensor h = x + drop_path(proj->forward(attention_qkv(qkv_out, heads_)), drop_rate_, is_training());
@@ -90,7 +96,7 @@ class BlockImpl : public torch::nn::Module {
   // masks are drawn exactly as in forward().
   at::Tensor forward_cls(const at::Tensor& x) {
     const int64_t D = x.size(2);
-    const at::Tensor y = norm1->forward(x);
+    const at::Tensor y = norm(*norm1, x);
     at::Tensor q, kv;
     if (ad_qkv) {  // the qkv-mode module reads every token's q and v channels
       const at::Tensor qkv_out = ad_qkv->forward(qkv->forward(y));
@@ -107,7 +113,7 @@ class BlockImpl : public torch::nn::Module {
   }
 
   at::Tensor mlp_residual(const at::Tensor& h) {
-    at::Tensor m = fc2->forward(model::gelu(fc1->forward(norm2->forward(h))));  // exact (erf) GELU
+    at::Tensor m = fc2->forward(model::gelu(fc1->forward(norm(*norm2, h))));  // exact (erf) GELU
     if (ad_mlp) m = ad_mlp->forward(m);
     return h + drop_path(m, drop_rate_, is_training());
   }
@@ -157,7 +163,7 @@ at::Tensor ViTImpl::embed(const at::Tensor& images) {
 at::Tensor ViTImpl::forward_tokens(const at::Tensor& images, FeatureObserver* observer) {
   at::Tensor x = embed(images);
   for (auto& block : blocks_) x = block->forward(x, observer);
-  return norm_->forward(x);
+  return norm(*norm_, x);
 }
 
 at::Tensor ViTImpl::forward_features(const at::Tensor& images, FeatureObserver* observer) {
@@ -166,7 +172,7 @@ at::Tensor ViTImpl::forward_features(const at::Tensor& images, FeatureObserver* 
   if (observer) return forward_tokens(images, observer).select(1, 0);
   at::Tensor x = embed(images);
   for (size_t i = 0; i + 1 < blocks_.size(); ++i) x = blocks_[i]->forward(x, nullptr);
-  return norm_->forward(blocks_.back()->forward_cls(x)).select(1, 0);
+  return norm(*norm_, blocks_.back()->forward_cls(x)).select(1, 0);
 }
 
 at::Tensor ViTImpl::forward(const at::Tensor& images, FeatureObserver* observer) {

@@ -1,12 +1,14 @@
 // The model's own kernels against ATen: attention read and written through strides
 // (attention.h), forward and gradients; the GELU with a stored derivative (gelu.h) against
-// erf in double precision and against finite differences; and the ViT's CLS-only last block
-// against the all-token pass.
+// erf in double precision and against finite differences; LayerNorm (layer_norm.h) against
+// ATen's, with and without trained weight and bias; and the ViT's CLS-only last block against
+// the all-token pass.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include "framework/model/attention.h"
 #include "framework/model/gelu.h"
+#include "framework/model/layer_norm.h"
 #include "framework/model/vit.h"
 
 namespace sct::model {
@@ -102,6 +104,60 @@ TEST(Gelu, BackwardMatchesFiniteDifferencesAndEvalSkipsTheDerivative) {
   at::Tensor t = at::randn({6, 4}).t();
   EXPECT_TRUE(at::allclose(model::gelu(t), model::gelu(t.contiguous())));
   EXPECT_LT((model::gelu(t.to(at::kDouble)) - model::gelu(t).to(at::kDouble)).abs().max().item<double>(), 1e-6);
+}
+
+// Output and gradients of the float kernel and of ATen's float LayerNorm, each against ATen in
+// float64: the kernel must be about as accurate as ATen (rows with a large common offset lose
+// digits in float either way).
+TEST(LayerNorm, AsAccurateAsATenAgainstFloat64) {
+  at::manual_seed(6);
+  // Widths below, at and above the 16-wide partial sums.
+  for (int64_t n : {int64_t(7), int64_t(16), int64_t(96), int64_t(100)}) {
+    for (double offset : {0.0, 50.0}) {
+      SCOPED_TRACE(::testing::Message() << "width " << n << " offset " << offset);
+      const at::Tensor x0 = at::randn({3, 11, n}) * 2 + at::randn({3, 11, 1}) * offset;
+      const at::Tensor w0 = at::rand({n}) + 0.5, b0 = at::randn({n}), r = at::randn({3, 11, n});
+      auto run = [&](bool ours, at::ScalarType type) {
+        at::Tensor x = x0.to(type).clone().requires_grad_(), w = w0.to(type).clone().requires_grad_(),
+                   b = b0.to(type).clone().requires_grad_();
+        at::Tensor y = ours ? model::layer_norm(x, w, b, 1e-6) : at::layer_norm(x, {n}, w, b, 1e-6);
+        (y * r.to(type)).sum().backward();
+        return std::vector<at::Tensor>{y.detach().to(at::kDouble), x.grad().to(at::kDouble),
+                                       w.grad().to(at::kDouble), b.grad().to(at::kDouble)};
+      };
+      const auto mine = run(true, at::kFloat), aten = run(false, at::kFloat), exact = run(false, at::kDouble);
+      const char* what[] = {"output", "input gradient", "weight gradient", "bias gradient"};
+      for (size_t i = 0; i < mine.size(); ++i) {
+        const double scale = std::max(exact[i].abs().max().item<double>(), 1.0);
+        const double err = (mine[i] - exact[i]).abs().max().item<double>() / scale;
+        const double aten_err = (aten[i] - exact[i]).abs().max().item<double>() / scale;
+        EXPECT_LT(err, std::max(2 * aten_err, 2e-6)) << what[i] << " (ATen's error " << aten_err << ")";
+      }
+    }
+  }
+}
+
+TEST(LayerNorm, FrozenWeightsGetNoGradientAndOtherTypesUseATen) {
+  at::manual_seed(7);
+  at::Tensor x = at::randn({5, 24}).requires_grad_();
+  const at::Tensor w = at::rand({24}) + 0.5, b = at::randn({24});
+  (model::layer_norm(x, w, b, 1e-6) * at::randn({5, 24})).sum().backward();
+  EXPECT_TRUE(x.grad().defined());
+  EXPECT_FALSE(w.grad().defined());
+  // Finite differences in float64 through ATen's path check the float kernel's gradient.
+  at::Tensor xd = x.detach().to(at::kDouble);
+  const at::Tensor wd = w.to(at::kDouble), bd = b.to(at::kDouble), r = at::randn({5, 24}, at::kDouble);
+  at::Tensor xf = x.detach().clone().requires_grad_();
+  (model::layer_norm(xf, w, b, 1e-6).to(at::kDouble) * r).sum().backward();
+  const double h = 1e-6;
+  at::Tensor fd = at::empty_like(xd);
+  for (int64_t i = 0; i < xd.numel(); ++i) {
+    at::Tensor p = xd.clone(), m = xd.clone();
+    p.view(-1)[i] += h;
+    m.view(-1)[i] -= h;
+    fd.view(-1)[i] = ((model::layer_norm(p, wd, bd, 1e-6) - model::layer_norm(m, wd, bd, 1e-6)) * r).sum() / (2 * h);
+  }
+  EXPECT_LT((xf.grad().to(at::kDouble) - fd).abs().max().item<double>(), 1e-4);
 }
 
 // Per-channel affine adapter: x * w + b, with random w and b so gradients are informative.
