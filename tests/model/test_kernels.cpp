@@ -171,37 +171,48 @@ struct Affine : Adapter {
 };
 
 // forward_features runs the last block for the CLS token alone; forward_tokens runs it for
-// every token. Same features and same adapter gradients, with DropPath on, at every site.
+// every token. Same features and same gradients, with DropPath on, at every adapter site: for
+// the adapters with a frozen backbone (SCT) and for every parameter when all are trained (full
+// fine-tuning, where the last block's qkv weight is used in two slices).
 TEST(ViT, ClsOnlyLastBlockEqualsTheAllTokenPass) {
-  for (Site site : {Site::kAttnOut, Site::kMlpOut, Site::kQkv}) {
-    ViTConfig c;
-    c.dim = 24, c.depth = 3, c.heads = 3, c.patch = 4, c.image_size = 12, c.num_classes = 0, c.drop_path = 0.4;
-    at::manual_seed(4);
-    ViT m(c);
-    for (auto& p : m->parameters()) p.requires_grad_(false);
-    std::vector<std::shared_ptr<Affine>> adapters;
-    for (int64_t l = 0; l < c.depth; ++l) {
-      adapters.push_back(std::make_shared<Affine>(site == Site::kQkv ? 3 * c.dim : c.dim));
-      m->set_adapter(l, site, adapters.back());
+  for (bool full_tuning : {false, true})
+    for (Site site : {Site::kAttnOut, Site::kMlpOut, Site::kQkv}) {
+      ViTConfig c;
+      c.dim = 24, c.depth = 3, c.heads = 3, c.patch = 4, c.image_size = 12, c.num_classes = 0, c.drop_path = 0.4;
+      at::manual_seed(4);
+      ViT m(c);
+      for (auto& p : m->parameters()) p.requires_grad_(full_tuning);
+      for (int64_t l = 0; l < c.depth; ++l)
+        m->set_adapter(l, site, std::make_shared<Affine>(site == Site::kQkv ? 3 * c.dim : c.dim));
+      m->train();
+      const at::Tensor x = at::randn({16, 3, 12, 12}), r = at::randn({16, c.dim});
+      auto run = [&](bool cls_only) {
+        m->zero_grad();
+        at::manual_seed(11);  // the same DropPath masks for both passes
+        at::Tensor f = cls_only ? m->forward_features(x) : m->forward_tokens(x).select(1, 0);
+        (f * r).sum().backward();
+        std::vector<std::pair<std::string, at::Tensor>> out{{"features", f.detach()}};
+        for (const auto& p : m->named_parameters())
+          if (p.value().requires_grad())
+            out.emplace_back(p.key(), p.value().grad().defined() ? p.value().grad().clone() : at::Tensor());
+        return out;
+      };
+      const auto fast = run(true), full = run(false);
+      ASSERT_EQ(fast.size(), full.size());
+      for (size_t i = 0; i < fast.size(); ++i) {
+        SCOPED_TRACE(::testing::Message() << ViTImpl::adapter_name(site) << (full_tuning ? " full " : " sct ")
+                                          << fast[i].first);
+        ASSERT_TRUE(fast[i].second.defined() && full[i].second.defined());
+        expect_close(fast[i].second, full[i].second, "value");
+      }
+      const std::string last = "blocks." + std::to_string(c.depth - 1) + ".";
+      const auto& named = m->named_parameters();
+      // The last block's adapter gets a gradient; with full tuning, so does its qkv weight.
+      EXPECT_GT(named[last + ViTImpl::adapter_name(site) + ".weight"].grad().abs().sum().item<float>(), 0.f);
+      if (full_tuning) {
+        EXPECT_GT(named[last + "attn.qkv.weight"].grad().abs().sum().item<float>(), 0.f);
+      }
     }
-    m->train();
-    const at::Tensor x = at::randn({16, 3, 12, 12}), r = at::randn({16, c.dim});
-    auto run = [&](bool cls_only) {
-      for (auto& a : adapters) a->zero_grad();
-      at::manual_seed(11);  // the same DropPath masks for both passes
-      at::Tensor f = cls_only ? m->forward_features(x) : m->forward_tokens(x).select(1, 0);
-      (f * r).sum().backward();
-      std::vector<at::Tensor> grads{f.detach()};
-      for (auto& a : adapters) grads.push_back(at::cat({a->w.grad(), a->b.grad()}));
-      return grads;
-    };
-    const auto fast = run(true), full = run(false);
-    for (size_t i = 0; i < fast.size(); ++i) {
-      SCOPED_TRACE(::testing::Message() << ViTImpl::adapter_name(site) << " item " << i);
-      expect_close(fast[i], full[i], i == 0 ? "features" : "adapter gradient");
-    }
-    EXPECT_GT(fast.back().abs().sum().item<float>(), 0.f);  // the last block's adapter is trained
-  }
 }
 
 }  // namespace
