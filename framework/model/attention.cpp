@@ -54,7 +54,8 @@ Layout layout_of(const at::Tensor& a, const at::Tensor& b, int64_t heads) {
   L.kv_row = fused ? a.size(2) : b.size(2), L.kv_batch = L.N * L.kv_row;
   L.q_col = 0, L.k_col = fused ? D : 0, L.v_col = fused ? 2 * D : D;
   L.scale = float(1.0 / std::sqrt(double(L.hd)));
-  SCT_CHECK(L.B * L.H * L.Nq * L.N < INT_MAX && L.kv_batch < INT_MAX, "attention sizes exceed BLAS int range");
+  // BLAS takes int sizes and strides; offsets between heads and samples stay 64-bit.
+  SCT_CHECK(L.N < INT_MAX && L.q_row < INT_MAX && L.kv_row < INT_MAX, "attention sizes exceed BLAS int range");
   return L;
 }
 
