@@ -46,8 +46,9 @@ SCT_ALWAYS_INLINE float exp_nonpositive(float x) {
   return y * scale;
 }
 
-// Float <-> an int32 key with the same order (NaN above +inf), so maxima reduce as integers,
-// which vectorise without relaxing floating-point semantics.
+// Float <-> an int32 key with the same order, so maxima reduce as integers, which vectorise
+// without relaxing floating-point semantics. NaNs sort beyond the infinities on their sign's
+// side; in a softmax a NaN anywhere in the row still makes the whole row NaN.
 SCT_ALWAYS_INLINE int32_t order_key(float x) {
   int32_t b;
   std::memcpy(&b, &x, sizeof b);
