@@ -92,21 +92,6 @@ void softmax_backward_rows_baseline(const float* p, float* g, int64_t r, int64_t
   softmax_backward_rows_loop(p, g, r, n);
 }
 
-void softmax_rows(float* s, int64_t rows, int64_t n) {
-  switch (vmath::cpu_isa()) {
-    case vmath::Isa::kAvx512: return softmax_rows_avx512(s, rows, n);
-    case vmath::Isa::kAvx2: return softmax_rows_avx2(s, rows, n);
-    default: return softmax_rows_baseline(s, rows, n);
-  }
-}
-void softmax_backward_rows(const float* p, float* dp, int64_t rows, int64_t n) {
-  switch (vmath::cpu_isa()) {
-    case vmath::Isa::kAvx512: return softmax_backward_rows_avx512(p, dp, rows, n);
-    case vmath::Isa::kAvx2: return softmax_backward_rows_avx2(p, dp, rows, n);
-    default: return softmax_backward_rows_baseline(p, dp, rows, n);
-  }
-}
-
 // Runs f(bh, b, h, scratch) for every (sample, head), split over LibTorch's intra-op threads;
 // scratch holds `scratch_floats` floats private to the calling thread.
 template <typename F>
@@ -125,6 +110,7 @@ std::pair<at::Tensor, at::Tensor> attention_forward(const Layout& L, const float
   at::Tensor out = at::empty({L.B, L.Nq, D}, opts);
   float* p = probs.data_ptr<float>();
   float* o = out.data_ptr<float>();
+  const auto softmax_rows = vmath::pick(&softmax_rows_avx512, &softmax_rows_avx2, &softmax_rows_baseline);
   for_heads(L, 0, [&](int64_t bh, int64_t b, int64_t h, float*) {
     const float* q = qs + b * L.q_batch + L.q_col + h * L.hd;
     const float* k = kvs + b * L.kv_batch + L.k_col + h * L.hd;
@@ -143,6 +129,8 @@ void attention_backward(const Layout& L, const float* qs, const float* kvs, cons
   const int64_t D = L.H * L.hd, NN = L.Nq * L.N;
   const float* p = probs.data_ptr<float>();
   const float* go = grad_out.data_ptr<float>();
+  const auto softmax_backward_rows =
+      vmath::pick(&softmax_backward_rows_avx512, &softmax_backward_rows_avx2, &softmax_backward_rows_baseline);
   for_heads(L, NN, [&](int64_t bh, int64_t b, int64_t h, float* ds) {
     const float* dout = go + b * L.Nq * D + h * L.hd;
     const float* q = qs + b * L.q_batch + L.q_col + h * L.hd;

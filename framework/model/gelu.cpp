@@ -50,14 +50,6 @@ SCT_TARGET_AVX512 void gelu_avx512(const float* x, float* y, float* d, int64_t n
 SCT_TARGET_AVX2 void gelu_avx2(const float* x, float* y, float* d, int64_t n) { gelu_loop(x, y, d, n); }
 void gelu_baseline(const float* x, float* y, float* d, int64_t n) { gelu_loop(x, y, d, n); }
 
-GeluFn gelu_kernel() {
-  switch (vmath::cpu_isa()) {
-    case vmath::Isa::kAvx512: return &gelu_avx512;
-    case vmath::Isa::kAvx2: return &gelu_avx2;
-    default: return &gelu_baseline;
-  }
-}
-
 struct Gelu : public torch::autograd::Function<Gelu> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, bool keep_derivative) {
     const at::Tensor in = x.contiguous();
@@ -65,7 +57,7 @@ struct Gelu : public torch::autograd::Function<Gelu> {
     const float* px = in.data_ptr<float>();
     float* py = y.data_ptr<float>();
     float* pd = keep_derivative ? d.data_ptr<float>() : nullptr;
-    const GeluFn kernel = gelu_kernel();
+    const GeluFn kernel = vmath::pick(&gelu_avx512, &gelu_avx2, &gelu_baseline);
     at::parallel_for(0, in.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
       kernel(px + begin, py + begin, pd ? pd + begin : nullptr, end - begin);
     });

@@ -87,21 +87,6 @@ void backward_baseline(const float* x, const float* w, const float* dy, const fl
   backward_loop(x, w, dy, mean, rstd, dx, rows, n);
 }
 
-ForwardFn forward_kernel() {
-  switch (vmath::cpu_isa()) {
-    case vmath::Isa::kAvx512: return &forward_avx512;
-    case vmath::Isa::kAvx2: return &forward_avx2;
-    default: return &forward_baseline;
-  }
-}
-BackwardFn backward_kernel() {
-  switch (vmath::cpu_isa()) {
-    case vmath::Isa::kAvx512: return &backward_avx512;
-    case vmath::Isa::kAvx2: return &backward_avx2;
-    default: return &backward_baseline;
-  }
-}
-
 constexpr int64_t kRowsPerTask = 64;
 
 struct LayerNorm : public torch::autograd::Function<LayerNorm> {
@@ -112,7 +97,7 @@ struct LayerNorm : public torch::autograd::Function<LayerNorm> {
     at::Tensor y = at::empty_like(in), mean = at::empty({rows}, in.options()), rstd = at::empty({rows}, in.options());
     const float *px = in.data_ptr<float>(), *pw = w.data_ptr<float>(), *pb = b.data_ptr<float>();
     float *py = y.data_ptr<float>(), *pm = mean.data_ptr<float>(), *pr = rstd.data_ptr<float>();
-    const ForwardFn kernel = forward_kernel();
+    const ForwardFn kernel = vmath::pick(&forward_avx512, &forward_avx2, &forward_baseline);
     at::parallel_for(0, rows, kRowsPerTask, [&](int64_t begin, int64_t end) {
       kernel(px + begin * n, pw, pb, py + begin * n, pm + begin, pr + begin, end - begin, n, float(eps));
     });
@@ -132,7 +117,7 @@ struct LayerNorm : public torch::autograd::Function<LayerNorm> {
       const float *px = in.data_ptr<float>(), *pw = w.data_ptr<float>(), *pdy = dy.data_ptr<float>();
       const float *pm = mean.data_ptr<float>(), *pr = rstd.data_ptr<float>();
       float* pdx = dx.data_ptr<float>();
-      const BackwardFn kernel = backward_kernel();
+      const BackwardFn kernel = vmath::pick(&backward_avx512, &backward_avx2, &backward_baseline);
       at::parallel_for(0, rows, kRowsPerTask, [&](int64_t begin, int64_t end) {
         kernel(px + begin * n, pw, pdy + begin * n, pm + begin, pr + begin, pdx + begin * n, end - begin, n);
       });

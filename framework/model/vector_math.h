@@ -28,6 +28,16 @@ inline Isa cpu_isa() {
   return isa;
 }
 
+// The copy of a kernel for this CPU, from its AVX-512, AVX2 and baseline copies.
+template <typename Fn>
+Fn pick(Fn avx512, Fn avx2, Fn baseline) {
+  switch (cpu_isa()) {
+    case Isa::kAvx512: return avx512;
+    case Isa::kAvx2: return avx2;
+    default: return baseline;
+  }
+}
+
 // e^x for x <= 0, Cephes expf: relative error about 1e-7. Arguments below -87 are clamped
 // (e^-87 is still a normal float; callers only add or multiply it into larger terms).
 SCT_ALWAYS_INLINE float exp_nonpositive(float x) {
