@@ -14,6 +14,8 @@ find_package(nlohmann_json REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
 find_package(Threads REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(JPEG QUIET)
 # The NumPy references use Debian's python3 (python3-numpy, python3-pil), not a user's pyenv.
 if(NOT Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
   set(Python3_EXECUTABLE /usr/bin/python3)

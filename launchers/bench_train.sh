@@ -44,7 +44,7 @@ for spec in "tiny ${STEPS_TINY:-30}" "vit-s16 ${STEPS_S16:-4}"; do
     LD_PRELOAD="$clock" "$bench" --model "$model" --steps "$steps" --threads 1 >"$tmp/$model.cpp.$r"
     cpp_runs+=("$tmp/$model.cpp.$r")
     if [ $have_torch = 1 ]; then
-      LD_PRELOAD="$clock" $py "$repo/framework/train/bench/train_step.py" "$tmp/$model" "$steps" 1 >"$tmp/$model.py.$r"
+      LD_PRELOAD="$clock" $py "$repo/bench/train_step.py" "$tmp/$model" "$steps" 1 >"$tmp/$model.py.$r"
       py_runs+=("$tmp/$model.py.$r")
     fi
   done

@@ -14,9 +14,9 @@
 #include "framework/core/log.h"
 #include "framework/core/strings.h"
 #include "framework/data/convert.h"
-#include "framework/data/idx.h"
-#include "framework/data/list_source.h"
-#include "framework/data/vtab_tasks.h"
+#include "datasets/sct_data/idx.h"
+#include "datasets/sct_data/list_source.h"
+#include "framework/core/vtab1k.h"
 
 namespace sct::tools {
 namespace {
@@ -92,13 +92,13 @@ int cmd_convert_vtab(const Argv& argv) {
   const std::string root = a.required("root");
   const std::string task = a.required("task");
   const auto size = static_cast<int>(a.integer("size", 224, 1, 8192));
-  const data::VtabTask* known = data::find_vtab_task(task);
+  const VtabTask* known = find_vtab_task(task);
   TaskMetadata meta;
   meta.task = known ? known->name : task;
   meta.num_classes = a.integer("classes", known ? known->num_classes : 0, 1, 1 << 30);
   if (meta.num_classes == 0) {
     std::vector<std::string> names;
-    for (const auto& t : data::vtab_tasks()) names.push_back(t.name);
+    for (const auto& t : vtab_tasks()) names.push_back(t.name);
     throw InputError(fmt::format("convert-vtab: '{}' is not a VTAB-1k task; pass --classes N (known: {})",
                                  task, join(names, ", ")));
   }
@@ -119,10 +119,10 @@ int cmd_convert_vtab(const Argv& argv) {
   if (splits_opt) {
     splits = parse_name_list(*splits_opt);
   } else {
-    for (const auto& s : data::vtab_splits())
+    for (const auto& s : vtab_splits())
       if (exists(dir + "/" + s + ".txt")) splits.push_back(s);
     if (splits.empty())
-      throw InputError(fmt::format("{}: no list files ({}.txt)", dir, join(data::vtab_splits(), ".txt, ")));
+      throw InputError(fmt::format("{}: no list files ({}.txt)", dir, join(vtab_splits(), ".txt, ")));
   }
   meta.height = meta.width = size;
   meta.source = "VTAB-1k folder " + dir;

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "framework/core/error.h"
-#include "framework/data/idx.h"
+#include "datasets/sct_data/idx.h"
 #include "framework/data/rng.h"
 
 namespace sct::data::fmnist {

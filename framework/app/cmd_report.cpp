@@ -8,7 +8,7 @@
 #include "framework/core/error.h"
 #include "framework/core/fs.h"
 #include "framework/core/log.h"
-#include "framework/sweep/report/report.h"
+#include "framework/report/report.h"
 
 namespace sct::app {
 namespace {

@@ -39,4 +39,9 @@ Agreement agree(Communicator& comm, const std::function<void()>& phase) {
   return agree_on(comm, message, code);
 }
 
+void agree_or_throw(Communicator& comm, const std::function<void()>& phase) {
+  const Agreement a = agree(comm, phase);
+  if (a.failed) throw Error(a.message, a.exit_code);
+}
+
 }  // namespace sct::dist

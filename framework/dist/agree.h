@@ -24,4 +24,8 @@ Agreement agree(Communicator& comm, const std::function<void()>& phase);
 // Collective: agrees on an outcome already known locally (`message` empty = this rank is fine).
 Agreement agree_on(Communicator& comm, const std::string& message, int exit_code);
 
+// Collective: agree(), then on every rank throw Error(message, exit_code) of the lowest failing
+// rank when any failed, so all ranks leave the phase the same way (bad input: exit 2 everywhere).
+void agree_or_throw(Communicator& comm, const std::function<void()>& phase);
+
 }  // namespace sct::dist

@@ -7,9 +7,9 @@
 #include <torch/nn/modules/normalization.h>
 
 #include "framework/core/error.h"
-#include "framework/model/attention.h"
-#include "framework/model/gelu.h"
-#include "framework/model/layer_norm.h"
+#include "framework/model/cpu/attention.h"
+#include "framework/model/cpu/gelu.h"
+#include "framework/model/cpu/layer_norm.h"
 
 namespace sct::model {
 namespace {

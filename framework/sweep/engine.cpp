@@ -19,20 +19,13 @@
 #include "framework/peft/param_count.h"
 #include "framework/sweep/plan.h"
 #include "framework/sweep/provenance.h"
-#include "framework/sweep/report/report.h"
+#include "framework/report/report.h"
 #include "framework/sweep/signals.h"
 #include "framework/sweep/unit_runner.h"
 
 namespace sct::sweep {
 namespace fs = std::filesystem;
 namespace {
-
-// Throws the agreed error on every rank (bad input: exit code 2 everywhere, one line printed
-// by main from the lowest failing rank).
-void agreed_or_throw(dist::Communicator& comm, const std::function<void()>& fn) {
-  const dist::Agreement a = dist::agree(comm, fn);
-  if (a.failed) throw Error(a.message, a.exit_code);
-}
 
 enum class Done { kNo, kFinished, kChanged };
 
@@ -102,7 +95,7 @@ int run_sweep(dist::World& world, const SweepOptions& o) {
   Recipe top;
   std::vector<Unit> units;
   int per_group = size;
-  agreed_or_throw(wcomm, [&] {
+  dist::agree_or_throw(wcomm, [&] {
     top = load_recipe(o.recipe_path, o.sets);
     PlanOptions po;
     po.sets = o.sets;
@@ -125,7 +118,7 @@ int run_sweep(dist::World& world, const SweepOptions& o) {
 
   // Which units are finished already (rank 0 looks; everyone learns).
   std::vector<Done> done(units.size(), Done::kNo);
-  agreed_or_throw(wcomm, [&] {
+  dist::agree_or_throw(wcomm, [&] {
     std::vector<int64_t> state(units.size(), 0);
     if (rank == 0) {
       for (size_t i = 0; i < units.size(); ++i) {
@@ -140,7 +133,7 @@ int run_sweep(dist::World& world, const SweepOptions& o) {
   auto group_comm = wcomm.split(group, rank);
   std::string why;
   std::unique_ptr<dist::Communicator> train_comm;
-  agreed_or_throw(wcomm, [&] { train_comm = dist::make_training_communicator(*group_comm, top.device, &why, world.info().local_rank); });
+  dist::agree_or_throw(wcomm, [&] { train_comm = dist::make_training_communicator(*group_comm, top.device, &why, world.info().local_rank); });
   log::info("sweep", "run directory {}; {}", run_dir, why);
 
   // One unit (e.g. --task X): its own resolved recipe, task file merged in; else the sweep's.
@@ -153,7 +146,7 @@ int run_sweep(dist::World& world, const SweepOptions& o) {
     return kExitOk;
   }
 
-  agreed_or_throw(wcomm, [&] {
+  dist::agree_or_throw(wcomm, [&] {
     std::vector<std::string> changed;
     for (size_t i = 0; i < units.size(); ++i)
       if (done[i] == Done::kChanged) changed.push_back(units[i].id);

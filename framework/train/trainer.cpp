@@ -256,6 +256,7 @@ TrainOutcome train_task(TrainSetup& s) {
         save(at_stop);
         out.preempted = true;
         out.curve = st.curve;
+        out.steps_run = steps_this_process;
         log::info("train", "stopped at epoch {} step {}; checkpoint {}", epoch, step + 1, ckpt_path);
         return out;
       }
@@ -296,6 +297,7 @@ TrainOutcome train_task(TrainSetup& s) {
     }
   }
   out.curve = st.curve;
+  out.steps_run = steps_this_process;
   out.best_acc = st.best_acc;
   out.best_epoch = st.best_epoch;
   out.last_acc = st.curve.empty() || !st.curve.back().eval_acc ? -1 : *st.curve.back().eval_acc;

@@ -52,6 +52,7 @@ struct TrainOutcome {
   int64_t best_epoch = -1;
   double last_acc = -1;    // percent, after the final epoch
   double train_s = 0, eval_s = 0;
+  int64_t steps_run = 0;   // training steps this call ran (not counting a resumed run's earlier ones)
 };
 
 // Runs (or resumes, from unit_dir/checkpoint.safetensors) the task's training.

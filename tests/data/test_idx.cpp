@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "framework/core/error.h"
-#include "framework/data/idx.h"
+#include "datasets/sct_data/idx.h"
 #include "framework/data/task_file.h"
 #include "tests/data/temp_dir.h"
 

@@ -6,9 +6,9 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
-#include "framework/model/attention.h"
-#include "framework/model/gelu.h"
-#include "framework/model/layer_norm.h"
+#include "framework/model/cpu/attention.h"
+#include "framework/model/cpu/gelu.h"
+#include "framework/model/cpu/layer_norm.h"
 #include "framework/model/vit.h"
 
 namespace sct::model {

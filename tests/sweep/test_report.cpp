@@ -8,14 +8,17 @@
 #include <regex>
 
 #include "framework/core/error.h"
-#include "framework/sweep/report/reference_rows.h"
-#include "framework/sweep/report/report.h"
-#include "framework/sweep/report/report_summary.h"
-#include "framework/sweep/report/report_svg.h"
-#include "framework/sweep/report/report_table.h"
+#include "framework/report/reference_rows.h"
+#include "framework/report/report.h"
+#include "framework/report/summary.h"
+#include "framework/report/svg.h"
+#include "framework/report/table.h"
 
 namespace fs = std::filesystem;
 using namespace sct::report;
+using sct::kVtabTasks;
+using sct::vtab_group_size;
+using sct::vtab_tasks;
 
 namespace {
 
@@ -179,7 +182,7 @@ TEST(ReportSummary, AllNineteenTasksGiveThePublishedMeanLabels) {
   sct::report::Run run;
   for (const auto& t : vtab_tasks()) {
     UnitResult u;
-    u.task = t.folder, u.group = t.group, u.method = "linear", u.best = 50, u.last = 40;
+    u.task = t.name, u.group = t.group, u.method = "linear", u.best = 50, u.last = 40;
     run.units.push_back(u);
   }
   run.units[0].task = "cifar";  // the alias counts as cifar100

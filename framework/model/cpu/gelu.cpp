@@ -1,4 +1,4 @@
-#include "framework/model/gelu.h"
+#include "framework/model/cpu/gelu.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "framework/model/vector_math.h"
+#include "framework/model/cpu/vector_math.h"
 
 namespace sct::model {
 namespace {
@@ -74,7 +74,7 @@ struct Gelu : public torch::autograd::Function<Gelu> {
 }  // namespace
 
 at::Tensor gelu(const at::Tensor& x) {
-  if (!x.device().is_cpu() || x.scalar_type() != at::kFloat) return at::gelu(x);
+  if (!SCT_CPU_KERNELS || !x.device().is_cpu() || x.scalar_type() != at::kFloat) return at::gelu(x);
   return Gelu::apply(x, at::GradMode::is_enabled() && x.requires_grad());
 }
 

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "framework/sweep/report/report_load.h"
-#include "framework/sweep/report/report_summary.h"
-#include "framework/sweep/report/report_table.h"
+#include "framework/report/load.h"
+#include "framework/report/summary.h"
+#include "framework/report/table.h"
 
 namespace sct::report {
 

@@ -8,9 +8,28 @@
 #include <cstdint>
 #include <cstring>
 
+// The hand-written kernels are built for x86 (framework/model/CMakeLists.txt passes
+// SCT_CPU_KERNELS from the option of that name); without them every function of
+// framework/model/cpu/ takes its ATen formulation, so any architecture builds and runs.
+#ifndef SCT_CPU_KERNELS
+#if defined(__x86_64__) || defined(__i386__)
+#define SCT_CPU_KERNELS 1
+#else
+#define SCT_CPU_KERNELS 0
+#endif
+#endif
+#if SCT_CPU_KERNELS && !(defined(__x86_64__) || defined(__i386__))
+#error "SCT_CPU_KERNELS needs an x86 target"
+#endif
+
 // One copy of a loop per instruction set: wrap an always_inline body in functions with these.
+#if SCT_CPU_KERNELS
 #define SCT_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx2,fma")))
 #define SCT_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define SCT_TARGET_AVX512
+#define SCT_TARGET_AVX2
+#endif
 #define SCT_ALWAYS_INLINE __attribute__((always_inline)) inline
 
 namespace sct::model::vmath {
@@ -20,10 +39,14 @@ enum class Isa { kBaseline, kAvx2, kAvx512 };
 // From the CPU's features (not its model name), once per process.
 inline Isa cpu_isa() {
   static const Isa isa = [] {
+#if !SCT_CPU_KERNELS
+    return Isa::kBaseline;
+#else
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) return Isa::kAvx512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
     return Isa::kBaseline;
+#endif
   }();
   return isa;
 }

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "framework/sweep/report/report_load.h"
+#include "framework/report/load.h"
 
 namespace sct::report {
 

@@ -1,4 +1,4 @@
-#include "framework/data/idx.h"
+#include "datasets/sct_data/idx.h"
 
 #include <fmt/core.h>
 #include <zlib.h>

@@ -1,11 +1,11 @@
-#include "framework/sweep/report/report_table.h"
+#include "framework/report/table.h"
 
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "framework/sweep/report/report_summary.h"
+#include "framework/report/summary.h"
 
 namespace sct::report {
 namespace {

@@ -1,4 +1,4 @@
-#include "framework/sweep/report/report_svg.h"
+#include "framework/report/svg.h"
 
 #include <fmt/core.h>
 
@@ -7,7 +7,7 @@
 #include <map>
 #include <tuple>
 
-#include "framework/sweep/report/report_table.h"
+#include "framework/report/table.h"
 
 namespace sct::report {
 namespace {

@@ -1,9 +1,9 @@
-#include "framework/data/vtab_tasks.h"
+#include "framework/core/vtab1k.h"
 
-namespace sct::data {
+namespace sct {
 
-const std::vector<VtabTask>& vtab_tasks() {
-  static const std::vector<VtabTask> tasks = {
+const std::array<VtabTask, kVtabTasks>& vtab_tasks() {
+  static const std::array<VtabTask, kVtabTasks> tasks = {{
       {"cifar100", "cifar", "Natural", 100},
       {"caltech101", "caltech101", "Natural", 102},
       {"dtd", "dtd", "Natural", 47},
@@ -23,14 +23,31 @@ const std::vector<VtabTask>& vtab_tasks() {
       {"dsprites_ori", "dsprites_ori", "Structured", 16},
       {"smallnorb_azi", "smallnorb_azi", "Structured", 18},
       {"smallnorb_ele", "smallnorb_ele", "Structured", 9},
-  };
+  }};
   return tasks;
 }
 
-const VtabTask* find_vtab_task(const std::string& name) {
-  for (const auto& t : vtab_tasks())
-    if (name == t.name || name == t.folder) return &t;
-  return nullptr;
+int vtab_index(const std::string& name_or_folder) {
+  const auto& tasks = vtab_tasks();
+  for (int i = 0; i < kVtabTasks; ++i)
+    if (name_or_folder == tasks[i].name || name_or_folder == tasks[i].folder) return i;
+  return -1;
+}
+
+const VtabTask* find_vtab_task(const std::string& name_or_folder) {
+  const int i = vtab_index(name_or_folder);
+  return i < 0 ? nullptr : &vtab_tasks()[i];
+}
+
+const std::vector<std::string>& vtab_groups() {
+  static const std::vector<std::string> groups = {"Natural", "Specialized", "Structured"};
+  return groups;
+}
+
+int vtab_group_size(const std::string& group) {
+  int n = 0;
+  for (const auto& t : vtab_tasks()) n += group == t.group;
+  return n;
 }
 
 const std::vector<std::string>& vtab_splits() {
@@ -38,4 +55,4 @@ const std::vector<std::string>& vtab_splits() {
   return s;
 }
 
-}  // namespace sct::data
+}  // namespace sct

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "framework/sweep/report/report_load.h"
+#include "framework/report/load.h"
 
 namespace sct::report {
 

@@ -1,4 +1,4 @@
-#include "framework/data/list_source.h"
+#include "datasets/sct_data/list_source.h"
 
 #include <fmt/core.h>
 

@@ -1,4 +1,4 @@
-#include "framework/sweep/report/report_summary.h"
+#include "framework/report/summary.h"
 
 #include <fmt/core.h>
 
@@ -7,7 +7,7 @@
 #include <map>
 #include <tuple>
 
-#include "framework/sweep/report/reference_rows.h"
+#include "framework/report/reference_rows.h"
 
 namespace sct::report {
 namespace {

@@ -1,4 +1,4 @@
-#include "framework/model/attention.h"
+#include "framework/model/cpu/attention.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "framework/core/error.h"
-#include "framework/model/vector_math.h"
+#include "framework/model/cpu/vector_math.h"
 
 namespace sct::model {
 namespace {
@@ -198,7 +198,7 @@ struct SplitQkvAttention : public torch::autograd::Function<SplitQkvAttention> {
 };
 
 bool strided_path(const at::Tensor& t) {
-  return t.device().is_cpu() && t.scalar_type() == at::kFloat && blas_sgemm() != nullptr;
+  return SCT_CPU_KERNELS && t.device().is_cpu() && t.scalar_type() == at::kFloat && blas_sgemm() != nullptr;
 }
 
 void check_width(const char* what, int64_t width, int64_t parts, int64_t heads) {

@@ -4,9 +4,9 @@
 
 #include <cmath>
 
-#include "framework/sweep/report/reference_rows.h"
-#include "framework/sweep/report/report.h"
-#include "framework/sweep/report/report_summary.h"
+#include "framework/report/reference_rows.h"
+#include "framework/report/report.h"
+#include "framework/report/summary.h"
 
 namespace sct::report {
 namespace {

@@ -1,4 +1,4 @@
-#include "framework/sweep/report/report_load.h"
+#include "framework/report/load.h"
 
 #include <fmt/core.h>
 

@@ -1,10 +1,10 @@
-#include "framework/sweep/report/report.h"
+#include "framework/report/report.h"
 
 #include <fmt/core.h>
 
 #include "framework/core/error.h"
-#include "framework/sweep/report/report_summary.h"
-#include "framework/sweep/report/report_tables.h"
+#include "framework/report/summary.h"
+#include "framework/report/tables.h"
 
 namespace sct::report {
 namespace {

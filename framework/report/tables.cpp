@@ -1,11 +1,11 @@
-#include "framework/sweep/report/report_tables.h"
+#include "framework/report/tables.h"
 
 #include <fmt/core.h>
 
 #include <set>
 
 #include "framework/core/strings.h"
-#include "framework/sweep/report/reference_rows.h"
+#include "framework/report/reference_rows.h"
 
 namespace sct::report {
 namespace {

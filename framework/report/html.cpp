@@ -6,11 +6,11 @@
 #include <cmath>
 #include <numeric>
 
-#include "framework/sweep/report/reference_rows.h"
-#include "framework/sweep/report/report.h"
-#include "framework/sweep/report/report_summary.h"
-#include "framework/sweep/report/report_svg.h"
-#include "framework/sweep/report/report_tables.h"
+#include "framework/report/reference_rows.h"
+#include "framework/report/report.h"
+#include "framework/report/summary.h"
+#include "framework/report/svg.h"
+#include "framework/report/tables.h"
 
 namespace sct::report {
 namespace {

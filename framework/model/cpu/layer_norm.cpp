@@ -1,4 +1,4 @@
-#include "framework/model/layer_norm.h"
+#include "framework/model/cpu/layer_norm.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -8,7 +8,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "framework/model/vector_math.h"
+#include "framework/model/cpu/vector_math.h"
 
 namespace sct::model {
 namespace {
@@ -137,7 +137,7 @@ struct LayerNorm : public torch::autograd::Function<LayerNorm> {
 }  // namespace
 
 at::Tensor layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps) {
-  const bool fast = x.device().is_cpu() && x.scalar_type() == at::kFloat && weight.defined() && bias.defined() &&
+  const bool fast = SCT_CPU_KERNELS && x.device().is_cpu() && x.scalar_type() == at::kFloat && weight.defined() && bias.defined() &&
                     weight.scalar_type() == at::kFloat && bias.scalar_type() == at::kFloat && x.dim() >= 1 &&
                     x.numel() > 0 && weight.numel() == x.size(-1) && bias.numel() == x.size(-1);
   if (!fast) return at::layer_norm(x, {x.size(-1)}, weight, bias, eps);
