@@ -17,6 +17,8 @@
 
 #include <unistd.h>
 
+#include "framework/core/blas_kernels.h"
+#include "framework/core/sysinfo.h"
 #include "framework/data/convert.h"
 #include "framework/data/loader.h"
 #include "framework/data/synth.h"
@@ -71,6 +73,7 @@ double mib(double bytes) { return bytes / (1024.0 * 1024.0); }
 
 int main(int argc, char** argv) {
   using namespace sct;
+  ensure_blas_kernels(argv);
   int64_t images = 32, batch = 16, classes = 10;
   int threads = 1;
   std::string mode = "attn", dir = std::filesystem::temp_directory_path().string();
@@ -120,6 +123,8 @@ int main(int argc, char** argv) {
     const int64_t rss_model = status_kb("VmRSS");
     fmt::print("model {} (random weights), {} images {}x{}, batch {}, {} thread(s), mode {}\n", cfg.describe(),
                images, S, S, batch, threads, mode);
+    const BlasInfo blas = blas_info();
+    fmt::print("blas {}; kernels {}\n", blas.name, blas.kernels.empty() ? "-" : blas.kernels);
 
     peft::SaliencyPassOptions o;
     o.split = "train";

@@ -18,6 +18,8 @@
 #include <fstream>
 
 #include "framework/core/allocator.h"
+#include "framework/core/blas_kernels.h"
+#include "framework/core/sysinfo.h"
 #include "framework/core/recipe.h"
 #include "framework/dist/world.h"
 #include "framework/model/tensor_io.h"
@@ -61,6 +63,7 @@ Shape shape_of(const std::string& name) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sct::ensure_blas_kernels(argv);
   std::string model_name = "tiny", dump;
   int steps = 20, threads = 1;
   for (int i = 1; i < argc; ++i) {
@@ -156,6 +159,8 @@ int main(int argc, char** argv) {
   if (comm.rank() == 0) {
     fmt::print("model={} ranks={} threads={} batch={} steps={} trainable={}\n", model_name, comm.size(), threads,
                shape.batch, steps, trainable.numel());
+    const std::string core = sct::openblas_corename();
+    fmt::print("blas_core={} blas_kernels: {}\n", core.empty() ? "-" : core, sct::blas_info().kernels);
     fmt::print("train_images_per_s={:.2f} forward_images_per_s={:.2f} train_over_forward_time={:.3f}\n", train_ips,
                fwd_ips, fwd_ips / train_ips);
     if (gemm_clock)

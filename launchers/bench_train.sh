@@ -32,6 +32,12 @@ median_run() {
 }
 calc() { $py -c "print(format($1, '$2'))"; }
 
+# The C++ side picks its OpenBLAS kernels at start-up (framework/core/blas_kernels.h); the Python
+# side gets the same set through OPENBLAS_CORETYPE, so both multiply with the same kernels.
+"$bench" --model tiny --steps 1 --threads 1 >"$tmp/probe"
+core=$(field blas_core "$tmp/probe")
+[ -n "$core" ] && [ "$core" != - ] && [ -z "${OPENBLAS_CORETYPE:-}" ] && export OPENBLAS_CORETYPE="$core"
+echo "BLAS kernels: $(sed -n 's/.*blas_kernels: //p' "$tmp/probe")"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); $rounds alternating rounds, median run shown"
 printf "%-8s %9s %9s %9s %9s %9s %9s %9s %9s %9s %10s %9s\n" model "C++ train" "C++ fwd" "train/fwd" "gemm t/f" \
   "C++ gemm" "torch trn" "torch/fwd" "torch gem" "C++/torch" "gemm bound" "max dloss"

@@ -11,6 +11,7 @@
 #include "framework/app/version.h"
 #include "framework/core/error.h"
 #include "framework/core/recipe.h"
+#include "framework/core/blas_kernels.h"
 #include "framework/core/sysinfo.h"
 #include "framework/dist/world.h"
 #include "framework/sweep/engine.h"
@@ -49,6 +50,8 @@ int run_command(Env& env, const std::vector<std::string>& args) {
   const BlasInfo blas = blas_info();
   opts.versions = {{"libtorch", torch_version()},
                    {"blas", blas.name},
+                   {"blas_kernels", blas.kernels},
+                   {"cpu_features", cpu_features().describe()},
                    {"mpi", dist::mpi_library_version()},
                    {"nccl", dist::nccl_compiled() ? "compiled in" : "not compiled in"}};
   try {

@@ -10,6 +10,7 @@
 #include "framework/app/command.h"
 #include "framework/app/guard.h"
 #include "framework/core/allocator.h"
+#include "framework/core/blas_kernels.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/strings.h"
@@ -58,6 +59,7 @@ void print_early_error(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sct::ensure_blas_kernels(argv);  // may re-execute this process, so before anything else
   sct::keep_freed_memory();
   std::vector<std::string> args(argv + 1, argv + argc);
   bool verbose = false;

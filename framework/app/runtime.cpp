@@ -5,6 +5,7 @@
 
 #include "framework/app/command.h"
 #include "framework/core/log.h"
+#include "framework/core/blas_kernels.h"
 #include "framework/core/sysinfo.h"
 #include "framework/dist/world.h"
 
@@ -27,6 +28,8 @@ int configure_threads(Env& env, int64_t recipe_threads) {
     log::warn("run", "{} threads on rank {}, but the launcher bound it to {} core{}; expect slowdowns", threads,
               info.rank, own_cores, own_cores == 1 ? "" : "s");
   const BlasInfo blas = blas_info();
+  const std::string note = blas_kernels_note();
+  if (!note.empty() && info.rank == 0) log::info("blas", "{}", note);
   if (!blas.fast && info.rank == 0)
     log::warn("run", "matrix products use {} [{}]: about 30x slower than OpenBLAS", blas.name,
               blas.library);

@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 #include <torch/version.h>
 
+#include "framework/core/blas_kernels.h"
 #include "framework/core/sysinfo.h"
 #include "framework/dist/world.h"
 
@@ -18,6 +19,8 @@ std::string version_text() {
   out += fmt::format("LibTorch {} ({})\n", TORCH_VERSION,
                      at::hasCUDA() ? "CUDA" : "CPU-only");
   out += fmt::format("BLAS: {}{}\n", blas.name, blas.library.empty() ? "" : " [" + blas.library + "]");
+  if (!blas.kernels.empty()) out += fmt::format("BLAS kernels: {}\n", blas.kernels);
+  out += fmt::format("CPU: {}\n", cpu_features().describe());
   out += fmt::format("MPI: {}\n", dist::mpi_library_version());
   out += fmt::format("NCCL: {}\n", dist::nccl_compiled() ? "compiled in" : "not compiled in");
   return out;

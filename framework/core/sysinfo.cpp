@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include "framework/core/blas_kernels.h"
+
 #ifndef SCT_GIT_REV
 #define SCT_GIT_REV "unknown"
 #endif
@@ -20,15 +22,18 @@
 
 namespace sct {
 
-BlasInfo blas_info() {
-  BlasInfo info;
+std::string blas_library() {
   // The library that resolves sgemm_ for the whole process is the one LibTorch calls.
   void* sym = dlsym(RTLD_DEFAULT, "sgemm_");
   Dl_info dl{};
-  if (sym && dladdr(sym, &dl) && dl.dli_fname) {
-    char resolved[PATH_MAX];
-    info.library = realpath(dl.dli_fname, resolved) ? resolved : dl.dli_fname;
-  }
+  if (!sym || !dladdr(sym, &dl) || !dl.dli_fname) return "";
+  char resolved[PATH_MAX];
+  return realpath(dl.dli_fname, resolved) ? resolved : dl.dli_fname;
+}
+
+BlasInfo blas_info() {
+  BlasInfo info;
+  info.library = blas_library();
   using ConfigFn = char* (*)();
   using ParallelFn = int (*)();
   auto config = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
@@ -42,6 +47,7 @@ BlasInfo blas_info() {
       info.name += p == 2 ? " (openmp)" : p == 1 ? " (pthreads)" : " (sequential)";
     }
     info.fast = true;
+    info.kernels = blas_kernels();
   } else if (info.library.find("mkl") != std::string::npos) {
     info.name = "Intel MKL";
     info.fast = true;

@@ -10,9 +10,11 @@ struct BlasInfo {
   std::string library;  // resolved path of the library that provides sgemm_
   std::string name;     // "OpenBLAS 0.3.21 ... (openmp)", "reference BLAS", ...
   bool fast = false;    // false for the reference BLAS (30x slower ViT forward)
+  std::string kernels;  // OpenBLAS's kernel set and where it came from (blas_kernels.h), or ""
 };
 
 BlasInfo blas_info();
+std::string blas_library();  // resolved path of the library that provides sgemm_, or ""
 int usable_cores();  // CPUs in this process's affinity mask
 std::string host_name();
 std::string git_revision();       // configured at build time
