@@ -1,6 +1,6 @@
 // One PEFT method behind one interface (its recipe checks, what it installs in the model, which
 // parameters it trains, its parameter count from the architecture) and the registry of methods.
-// Adding a method is one file in framework/peft/methods/ plus one row in method.cpp's table.
+// A new method is one file in methods/, declared in methods/methods.h and listed in method.cpp.
 #pragma once
 
 #include <cstdint>
