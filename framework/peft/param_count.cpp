@@ -3,27 +3,19 @@
 #include <fmt/format.h>
 
 #include "framework/core/recipe.h"
-#include "framework/peft/channels.h"
-#include "framework/peft/trainable.h"
+#include "framework/peft/method.h"
 
 namespace sct::peft {
 
 ParamCount count_params(const model::ViTConfig& config, const PeftSection& peft, int64_t num_classes) {
-  check_method(peft.method);
+  const Method& chosen = method(peft.method);
+  chosen.check(peft);
   model::ViTConfig c = config;
   c.num_classes = 0;
   ParamCount n;
   n.head = (c.dim + 1) * num_classes;
-  for (const auto& [name, shape] : model::vit_parameter_shapes(c)) {
-    int64_t size = 1;
-    for (int64_t d : shape) size *= d;
-    n.backbone += size;
-    if (method_trains(peft.method, name)) n.without_head += size;
-  }
-  if (peft.method == "sct") {
-    const int64_t k = resolve_k(peft, c.dim);
-    n.without_head = c.depth * int64_t(mode_parts(peft.mode).size()) * (k * k + k);
-  }
+  n.backbone = model::vit_num_params(c, /*with_head=*/false);
+  n.without_head = chosen.count_without_head(c, peft);
   n.trainable = n.without_head + n.head;
   return n;
 }
@@ -38,8 +30,7 @@ std::string group_digits(int64_t n) {
 }
 
 std::string format_param_count(const ParamCount& n, const PeftSection& peft, int64_t dim) {
-  std::string what = peft.method;
-  if (peft.method == "sct") what += fmt::format(" {} K={}", peft.mode, resolve_k(peft, dim));
+  const std::string what = method(peft.method).describe(peft, dim);
   const int64_t full = n.backbone + n.head;
   const double ratio = full > 0 ? double(n.trainable) / double(full) : 0.0;
   std::string fewer = n.trainable > 0 && n.trainable < full

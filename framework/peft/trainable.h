@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "framework/model/vit.h"
+#include "framework/peft/method.h"
 
 namespace sct {
 struct Recipe;
@@ -19,20 +20,14 @@ namespace sct::peft {
 
 struct ChannelSelection;
 
-// Methods: sct (SCT modules + head), linear (head), full (everything), bitfit (every
-// parameter whose name ends in "bias", LayerNorm biases included, + head). InputError otherwise.
-void check_method(const std::string& method);
-// Whether `method` trains the parameter named `name` (a model.named_parameters() name).
-bool method_trains(const std::string& method, const std::string& name);
-
 class Trainable {
  public:
-  // Sets requires_grad on exactly the parameters `method` trains and clears it on all others.
-  // InputError when the method needs a head and the model has none, or when sct finds no SCT
-  // modules installed.
+  // Sets requires_grad on exactly the parameters `method` trains (Method::trains) and clears it
+  // on all others. InputError for an unknown method (see peft::method), when the method needs a
+  // head and the model has none, or when its modules are not installed (Method::check_installed).
   Trainable(model::ViTImpl& model, const std::string& method);
 
-  const std::string& method() const { return method_; }
+  const std::string& method() const { return method_->name(); }
   // In the model's parameter order (identical on every rank).
   const std::vector<std::pair<std::string, at::Tensor>>& named() const { return named_; }
   std::vector<at::Tensor> tensors() const;
@@ -42,13 +37,14 @@ class Trainable {
   std::string describe() const;  // "sct: 26 tensors, 111,744 + head 76,900 = 188,644 parameters"
 
  private:
-  std::string method_;
+  const Method* method_;
   std::vector<std::pair<std::string, at::Tensor>> named_;
   int64_t numel_ = 0, head_numel_ = 0;
 };
 
-// A run's method set-up in one call: for sct, installs the modules of `selection` (required;
-// see install_sct) seeded from recipe.seed; then builds the registry for recipe.peft.method.
+// A run's method set-up in one call: checks recipe.peft (Method::check), installs the method's
+// modules (Method::install; sct needs `selection`, see install_sct) seeded from recipe.seed,
+// then builds the registry for recipe.peft.method.
 Trainable prepare_method(model::ViTImpl& model, const Recipe& recipe, const ChannelSelection* selection);
 
 }  // namespace sct::peft

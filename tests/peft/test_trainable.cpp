@@ -14,21 +14,10 @@
 #include "framework/peft/param_count.h"
 #include "framework/peft/sct_module.h"
 #include "framework/peft/trainable.h"
+#include "tests/peft/tiny_recipe.h"
 
 namespace sct::peft {
 namespace {
-
-Recipe tiny_recipe() {
-  Recipe r;
-  r.seed = 4;
-  r.model.dim = 16;
-  r.model.depth = 2;
-  r.model.heads = 2;
-  r.model.patch = 4;
-  r.model.image_size = 8;
-  r.peft.k = 3;
-  return r;
-}
 
 TEST(Trainable, EveryMethodTrainsExactlyItsTensorsAndCountsAgree) {
   const Recipe base = tiny_recipe();
