@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <utility>
 
 #include "framework/core/error.h"
 #include "framework/core/fs.h"
@@ -108,6 +109,7 @@ void restart_metrics_file(const std::string& path, const std::vector<EpochMetric
 }
 
 // A step's outcome on one rank, agreed over the ranks by max: any failure beats any stop.
+// kFailed never leaves train_step, which turns it into the agreed error on every rank.
 enum class StepOutcome : int64_t { kContinue = 0, kStop = 1, kFailed = 2 };
 
 StepOutcome agree_step(dist::Communicator& comm, StepOutcome local) {
@@ -179,6 +181,7 @@ TaskTrainer::TaskTrainer(TrainSetup& setup, FlatParams& flat, AdamW& optimizer, 
 
 TrainOutcome TaskTrainer::run() {
   start_time_ = now_s();
+  // A stopped run reports its curve but no accuracies: the unit is not finished.
   for (; state_.epoch < recipe_.train.epochs; ++state_.epoch, state_.step = 0)
     if (run_epoch() == StepOutcome::kStop) return outcome_;
   outcome_.curve = state_.curve;
@@ -196,7 +199,9 @@ StepOutcome TaskTrainer::run_epoch() {
   model_.train();
   loader_.start_epoch(epoch);
   data::Batch batch;
-  for (int64_t skip = 0; skip < state_.step; ++skip) loader_.next(batch);  // resumed mid-epoch
+  // Resumed mid-epoch: the epoch's batches depend only on (seed, epoch), so skipping the steps
+  // already run puts the loader where the interrupted run was.
+  for (int64_t skip = 0; skip < state_.step; ++skip) loader_.next(batch);
   for (int64_t step = state_.step; step < steps_per_epoch_; ++step) {
     if (train_step(epoch, step, batch) == StepOutcome::kStop) {
       stop_at(epoch, step + 1);
@@ -216,7 +221,8 @@ StepOutcome TaskTrainer::train_step(int64_t epoch, int64_t step, data::Batch& ba
   const std::string failure = forward_backward(epoch, step, batch, tensors);
   comm_.all_reduce(flat_.grads(), dist::ReduceOp::kAvg);
   const bool stop = stop_wanted();
-  const StepOutcome local = !failure.empty() ? StepOutcome::kFailed : stop ? StepOutcome::kStop : StepOutcome::kContinue;
+  const StepOutcome local =
+      !failure.empty() ? StepOutcome::kFailed : (stop ? StepOutcome::kStop : StepOutcome::kContinue);
   const StepOutcome outcome = agree_step(comm_, local);
   if (outcome == StepOutcome::kFailed) fail_step(failure);
   optimizer_.step(flat_.values(), flat_.grads(), lr);
@@ -291,6 +297,7 @@ void TaskTrainer::stop_at(int64_t epoch, int64_t next_step) {
   log::info("train", "stopped at epoch {} step {}; checkpoint {}", epoch, next_step, checkpointer_.path());
 }
 
+// The epoch's wall time counts its evaluation; train_s does not.
 void TaskTrainer::finish_epoch(int64_t epoch, double epoch_start) {
   const double train_time = now_s() - epoch_start;
   EpochMetrics metrics = epoch_metrics(epoch, train_time);
@@ -308,7 +315,7 @@ EpochMetrics TaskTrainer::epoch_metrics(int64_t epoch, double train_time) {
   comm_.all_reduce(sums, dist::ReduceOp::kSum);
   EpochMetrics metrics;
   metrics.epoch = epoch;
-  metrics.lr = learning_rate(schedule_, epoch, 0);
+  metrics.lr = learning_rate(schedule_, epoch, 0);  // the lr of the epoch's first step
   metrics.loss = sums[2] > 0 ? sums[0] / sums[2] : 0;
   metrics.train_acc = sums[2] > 0 ? 100.0 * sums[1] / sums[2] : 0;
   metrics.images_per_s = train_time > 0 ? sums[2] / train_time : 0;
@@ -348,6 +355,7 @@ void TaskTrainer::checkpoint_if_due(int64_t epoch, bool last) {
   checkpointer_.save(next);
 }
 
+// Adds this rank's {correct, total} over the loader's batches to `counts`.
 void count_correct(model::ViTImpl& model, data::Loader& loader, std::vector<int64_t>& counts) {
   at::NoGradGuard no_grad;
   data::Batch batch;
@@ -369,6 +377,7 @@ double evaluate(model::ViTImpl& model, const data::TaskFile& file, const std::st
   const bool was_training = model.is_training();
   model.eval();
   std::vector<int64_t> counts{0, 0};  // correct, total
+  // A rank that fails (a corrupt chunk) must not leave the others in the count all-reduce.
   const dist::Agreement agreement = dist::agree(comm, [&] { count_correct(model, loader, counts); });
   model.train(was_training);
   if (agreement.failed)
@@ -378,6 +387,9 @@ double evaluate(model::ViTImpl& model, const data::TaskFile& file, const std::st
   return counts[1] ? 100.0 * static_cast<double>(counts[0]) / static_cast<double>(counts[1]) : 0.0;
 }
 
+// The order is part of the behaviour: values are made equal before a checkpoint may replace
+// them (every rank reads the same file), and set-up errors surface in the same order at every
+// world size.
 TrainOutcome train_task(TrainSetup& setup) {
   const Recipe& recipe = *setup.recipe;
   dist::Communicator& comm = *setup.comm;
