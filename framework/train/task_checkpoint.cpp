@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <filesystem>
 
 #include "framework/core/error.h"
 #include "framework/model/raw_tensor.h"
@@ -40,6 +41,10 @@ nlohmann::json state_json(const TrainState& s) {
 }
 
 }  // namespace
+
+std::string checkpoint_path(const std::string& unit_dir) {
+  return (std::filesystem::path(unit_dir) / "checkpoint.safetensors").string();
+}
 
 void save_task_checkpoint(const std::string& path, const TaskCheckpoint& c) {
   nlohmann::json entries = nlohmann::json::array();

@@ -35,6 +35,9 @@ struct TaskCheckpoint {
   at::Tensor values, exp_avg, exp_avg_sq;
 };
 
+// Where a unit's training checkpoint lives: unit_dir/checkpoint.safetensors.
+std::string checkpoint_path(const std::string& unit_dir);
+
 void save_task_checkpoint(const std::string& path, const TaskCheckpoint& ckpt);
 TaskCheckpoint load_task_checkpoint(const std::string& path);
 

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <utility>
 
 #include "framework/core/error.h"
 #include "framework/core/fs.h"
@@ -16,10 +17,10 @@
 #include "framework/dist/agree.h"
 #include "framework/dist/communicator.h"
 #include "framework/model/vit.h"
+#include "framework/train/checkpointer.h"
 #include "framework/train/flat_params.h"
 #include "framework/train/loss.h"
 #include "framework/train/schedule.h"
-#include "framework/train/task_checkpoint.h"
 
 namespace sct::train {
 namespace {
@@ -29,13 +30,13 @@ double now_s() {
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
-data::Normalization normalization(const Recipe& r) {
-  data::Normalization n;
+data::Normalization normalization(const Recipe& recipe) {
+  data::Normalization norm;
   for (int c = 0; c < 3; ++c) {
-    n.mean[c] = static_cast<float>(r.data.mean[c]);
-    n.std[c] = static_cast<float>(r.data.std[c]);
+    norm.mean[c] = static_cast<float>(recipe.data.mean[c]);
+    norm.std[c] = static_cast<float>(recipe.data.std[c]);
   }
-  return n;
+  return norm;
 }
 
 // DropPath draws from LibTorch's default generator; seeding it per (seed, epoch, step, rank)
@@ -53,255 +54,359 @@ std::string fmt_time(double s) {
   return fmt::format("{:.0f}h{:02.0f}m", std::floor(s / 3600), std::fmod(s / 60, 60));
 }
 
-}  // namespace
-
-std::string checkpoint_path(const std::string& unit_dir) {
-  return (std::filesystem::path(unit_dir) / "checkpoint.safetensors").string();
+// What the training and the evaluation loader share: split, batch, this rank's slice, pixels.
+data::LoaderOptions loader_options(const Recipe& recipe, const std::string& split, data::LoaderMode mode,
+                                   int64_t batch, const dist::Communicator& comm) {
+  data::LoaderOptions options;
+  options.split = split;
+  options.mode = mode;
+  options.batch_size = batch;
+  options.rank = comm.rank();
+  options.world = comm.size();
+  options.normalization = normalization(recipe);
+  options.prefetch = static_cast<int>(recipe.data.prefetch);
+  return options;
 }
+
+data::LoaderOptions train_loader_options(const Recipe& recipe, const dist::Communicator& comm) {
+  data::LoaderOptions options =
+      loader_options(recipe, recipe.task.train_split, data::LoaderMode::kTrain, recipe.train.batch_size, comm);
+  options.seed = static_cast<uint64_t>(recipe.seed);
+  options.shuffle = true;
+  options.drop_last = recipe.train.drop_last;
+  options.augment.hflip = recipe.data.hflip;
+  options.augment.randaugment = recipe.data.randaugment;
+  return options;
+}
+
+ScheduleParams schedule_params(const TrainSection& train, int64_t steps_per_epoch) {
+  ScheduleParams schedule;
+  schedule.base_lr = train.lr;
+  schedule.warmup_lr_init = train.warmup_lr_init;
+  schedule.lr_min = train.lr_min;
+  schedule.epochs = train.epochs;
+  schedule.warmup_epochs = train.warmup_epochs;
+  schedule.per_step = train.schedule == "step";
+  schedule.steps_per_epoch = steps_per_epoch;
+  return schedule;
+}
+
+// Every rank starts from rank 0's values; the hash check proves it before any step.
+void start_from_rank0_values(dist::Communicator& comm, FlatParams& flat) {
+  comm.broadcast(flat.values(), 0);
+  const auto hashes = comm.all_gather(flat.values_hash());
+  for (int i = 1; i < comm.size(); ++i)
+    if (hashes[i] != hashes[0])
+      throw Error(fmt::format("initial trainable values differ on rank {} after the broadcast", i));
+}
+
+// Rank 0 only. The file restarts from what the checkpoint knows, so epochs run after the last
+// checkpoint of a crashed run are not listed twice.
+void restart_metrics_file(const std::string& path, const std::vector<EpochMetrics>& curve) {
+  std::string lines;
+  for (const auto& metrics : curve) lines += to_json(metrics).dump() + "\n";
+  atomic_write(path, lines);
+}
+
+// A step's outcome on one rank, agreed over the ranks by max: any failure beats any stop.
+// kFailed never leaves train_step, which turns it into the agreed error on every rank.
+enum class StepOutcome : int64_t { kContinue = 0, kStop = 1, kFailed = 2 };
+
+StepOutcome agree_step(dist::Communicator& comm, StepOutcome local) {
+  return static_cast<StepOutcome>(comm.all_reduce(static_cast<int64_t>(local), dist::ReduceOp::kMax));
+}
+
+// The forward pass of one step, kept for the epoch's sums and the progress line.
+struct StepTensors {
+  at::Tensor logits, per_sample;
+};
+
+// The loop of one train_task call over the pieces it set up: epochs, steps, epoch ends, stops.
+class TaskTrainer {
+ public:
+  TaskTrainer(TrainSetup& setup, FlatParams& flat, AdamW& optimizer, Checkpointer& checkpointer,
+              data::Loader& loader, TrainState& state, std::string metrics_path);
+  // Runs the epochs from `state`; returns early (preempted) when the ranks agree to stop.
+  TrainOutcome run();
+
+ private:
+  StepOutcome run_epoch();
+  StepOutcome train_step(int64_t epoch, int64_t step, data::Batch& batch);
+  std::string forward_backward(int64_t epoch, int64_t step, data::Batch& batch, StepTensors& tensors);
+  bool stop_wanted() const;
+  [[noreturn]] void fail_step(const std::string& failure);
+  void accumulate(const StepTensors& tensors, const data::Batch& batch);
+  void show_progress(int64_t epoch, int64_t step, double lr, const at::Tensor& per_sample);
+  void stop_at(int64_t epoch, int64_t next_step);
+  void finish_epoch(int64_t epoch, double epoch_start);
+  EpochMetrics epoch_metrics(int64_t epoch, double train_time);
+  void evaluate_if_due(EpochMetrics& metrics, bool last);
+  void record_epoch(const EpochMetrics& metrics);
+  void checkpoint_if_due(int64_t epoch, bool last);
+
+  TrainSetup& setup_;
+  const Recipe& recipe_;
+  dist::Communicator& comm_;
+  model::ViTImpl& model_;
+  FlatParams& flat_;
+  AdamW& optimizer_;
+  Checkpointer& checkpointer_;
+  data::Loader& loader_;
+  TrainState& state_;
+  const int64_t steps_per_epoch_;
+  const int64_t train_samples_;
+  const ScheduleParams schedule_;
+  const std::string metrics_path_;
+  TrainOutcome outcome_;
+  log::Progress progress_{"train"};
+  int64_t steps_run_ = 0;
+  double start_time_ = 0;
+};
+
+TaskTrainer::TaskTrainer(TrainSetup& setup, FlatParams& flat, AdamW& optimizer, Checkpointer& checkpointer,
+                         data::Loader& loader, TrainState& state, std::string metrics_path)
+    : setup_(setup),
+      recipe_(*setup.recipe),
+      comm_(*setup.comm),
+      model_(*setup.model),
+      flat_(flat),
+      optimizer_(optimizer),
+      checkpointer_(checkpointer),
+      loader_(loader),
+      state_(state),
+      steps_per_epoch_(loader.steps_per_epoch()),
+      train_samples_(setup.data->split(recipe_.task.train_split).count),
+      schedule_(schedule_params(recipe_.train, steps_per_epoch_)),
+      metrics_path_(std::move(metrics_path)) {}
+
+TrainOutcome TaskTrainer::run() {
+  start_time_ = now_s();
+  // A stopped run reports its curve but no accuracies: the unit is not finished.
+  for (; state_.epoch < recipe_.train.epochs; ++state_.epoch, state_.step = 0)
+    if (run_epoch() == StepOutcome::kStop) return outcome_;
+  outcome_.curve = state_.curve;
+  outcome_.steps_run = steps_run_;
+  outcome_.best_acc = state_.best_acc;
+  outcome_.best_epoch = state_.best_epoch;
+  outcome_.last_acc = state_.curve.empty() || !state_.curve.back().eval_acc ? -1 : *state_.curve.back().eval_acc;
+  return outcome_;
+}
+
+// kContinue once the epoch is finished, kStop when the ranks stopped (and checkpointed) in it.
+StepOutcome TaskTrainer::run_epoch() {
+  const int64_t epoch = state_.epoch;
+  const double epoch_start = now_s();
+  model_.train();
+  loader_.start_epoch(epoch);
+  data::Batch batch;
+  // Resumed mid-epoch: the epoch's batches depend only on (seed, epoch), so skipping the steps
+  // already run puts the loader where the interrupted run was.
+  for (int64_t skip = 0; skip < state_.step; ++skip) loader_.next(batch);
+  for (int64_t step = state_.step; step < steps_per_epoch_; ++step) {
+    if (train_step(epoch, step, batch) == StepOutcome::kStop) {
+      stop_at(epoch, step + 1);
+      return StepOutcome::kStop;
+    }
+  }
+  finish_epoch(epoch, epoch_start);
+  return StepOutcome::kContinue;
+}
+
+// Every rank runs the same collectives in the same order whatever happened locally: the
+// gradient all-reduce, then the outcome all-reduce, then (on failure) the agreement.
+// Returns kContinue or kStop; a failure anywhere is thrown here on every rank.
+StepOutcome TaskTrainer::train_step(int64_t epoch, int64_t step, data::Batch& batch) {
+  const double lr = learning_rate(schedule_, epoch, step);
+  StepTensors tensors;
+  const std::string failure = forward_backward(epoch, step, batch, tensors);
+  comm_.all_reduce(flat_.grads(), dist::ReduceOp::kAvg);
+  const bool stop = stop_wanted();
+  const StepOutcome local =
+      !failure.empty() ? StepOutcome::kFailed : (stop ? StepOutcome::kStop : StepOutcome::kContinue);
+  const StepOutcome outcome = agree_step(comm_, local);
+  if (outcome == StepOutcome::kFailed) fail_step(failure);
+  optimizer_.step(flat_.values(), flat_.grads(), lr);
+  accumulate(tensors, batch);
+  ++steps_run_;
+  show_progress(epoch, step, lr, tensors.per_sample);
+  return outcome;
+}
+
+// Returns the local failure ("" when fine). A failure on one rank (a corrupt chunk, say) must
+// not leave the others waiting in the all-reduce: the failing rank contributes zero gradients
+// and the agreed outcome stops all.
+std::string TaskTrainer::forward_backward(int64_t epoch, int64_t step, data::Batch& batch, StepTensors& tensors) {
+  try {
+    if (!loader_.next(batch)) throw Error("loader ended the epoch early");
+    seed_step(static_cast<uint64_t>(recipe_.seed), epoch, step, comm_.rank());
+    flat_.zero_grad();
+    tensors.logits = model_.forward(batch.images);
+    tensors.per_sample = smoothed_cross_entropy(tensors.logits, batch.labels, recipe_.train.label_smoothing);
+    // Gradients are averaged over ranks; scaling the local sum by world / global count makes
+    // that average the mean over the global batch, even for a final partial batch.
+    const int64_t batch_size = recipe_.train.batch_size;
+    const int64_t global_n = std::min(batch_size, train_samples_ - step * batch_size);
+    at::Tensor loss =
+        tensors.per_sample.sum() * (static_cast<double>(comm_.size()) / static_cast<double>(global_n));
+    loss.backward();
+  } catch (const std::exception& e) {
+    std::string failure = e.what();
+    flat_.zero_grad();
+    return failure;
+  }
+  return std::string();
+}
+
+bool TaskTrainer::stop_wanted() const {
+  return (setup_.stop_requested && setup_.stop_requested()) ||
+         (setup_.stop_after_steps >= 0 && steps_run_ + 1 >= setup_.stop_after_steps);
+}
+
+void TaskTrainer::fail_step(const std::string& failure) {
+  const dist::Agreement agreement = dist::agree_on(comm_, failure, failure.empty() ? 0 : kExitFailure);
+  progress_.finish();
+  throw Error(fmt::format("rank {}: {}", agreement.failed_rank, agreement.message));
+}
+
+void TaskTrainer::accumulate(const StepTensors& tensors, const data::Batch& batch) {
+  at::NoGradGuard no_grad;
+  state_.loss_sum += tensors.per_sample.sum().item<double>();
+  state_.correct += static_cast<double>(tensors.logits.argmax(1).eq(batch.labels).sum().item<int64_t>());
+  state_.count += static_cast<double>(batch.labels.size(0));
+}
+
+void TaskTrainer::show_progress(int64_t epoch, int64_t step, double lr, const at::Tensor& per_sample) {
+  const int64_t epochs = recipe_.train.epochs, steps = steps_per_epoch_;
+  const double elapsed = now_s() - start_time_;
+  const double images_per_s = static_cast<double>(steps_run_ * recipe_.train.batch_size) / elapsed;
+  const double eta = elapsed / steps_run_ * ((epochs - epoch) * steps - step - 1);
+  progress_.update(fmt::format("epoch {}/{} step {}/{} lr {:.3g} loss {:.4f} {:.0f} img/s ETA {}", epoch + 1,
+                               epochs, step + 1, steps, lr, per_sample.mean().item<double>(), images_per_s,
+                               fmt_time(eta)));
+}
+
+// The agreed stop: checkpoint where the next step would start, and report a preempted run.
+void TaskTrainer::stop_at(int64_t epoch, int64_t next_step) {
+  progress_.finish();
+  TrainState at_stop = state_;
+  at_stop.step = next_step;
+  checkpointer_.save(at_stop);
+  outcome_.preempted = true;
+  outcome_.curve = state_.curve;
+  outcome_.steps_run = steps_run_;
+  log::info("train", "stopped at epoch {} step {}; checkpoint {}", epoch, next_step, checkpointer_.path());
+}
+
+// The epoch's wall time counts its evaluation; train_s does not.
+void TaskTrainer::finish_epoch(int64_t epoch, double epoch_start) {
+  const double train_time = now_s() - epoch_start;
+  EpochMetrics metrics = epoch_metrics(epoch, train_time);
+  const bool last = epoch + 1 == recipe_.train.epochs;
+  evaluate_if_due(metrics, last);
+  metrics.seconds = now_s() - epoch_start;
+  outcome_.train_s += train_time;
+  record_epoch(metrics);
+  checkpoint_if_due(epoch, last);
+}
+
+// Collective: sums the epoch's partial sums over the ranks, then clears them.
+EpochMetrics TaskTrainer::epoch_metrics(int64_t epoch, double train_time) {
+  std::vector<double> sums{state_.loss_sum, state_.correct, state_.count};
+  comm_.all_reduce(sums, dist::ReduceOp::kSum);
+  EpochMetrics metrics;
+  metrics.epoch = epoch;
+  metrics.lr = learning_rate(schedule_, epoch, 0);  // the lr of the epoch's first step
+  metrics.loss = sums[2] > 0 ? sums[0] / sums[2] : 0;
+  metrics.train_acc = sums[2] > 0 ? 100.0 * sums[1] / sums[2] : 0;
+  metrics.images_per_s = train_time > 0 ? sums[2] / train_time : 0;
+  state_.loss_sum = state_.correct = state_.count = 0;
+  return metrics;
+}
+
+// Every eval_every epochs and after the last; tracks the best evaluation (test-selected).
+void TaskTrainer::evaluate_if_due(EpochMetrics& metrics, bool last) {
+  const int64_t every = recipe_.train.eval_every;
+  if (!((every > 0 && (metrics.epoch + 1) % every == 0) || last)) return;
+  const double eval_start = now_s();
+  const int64_t eval_batch = std::max<int64_t>(1, recipe_.train.batch_size / comm_.size());
+  metrics.eval_acc = evaluate(model_, *setup_.data, recipe_.task.eval_split, recipe_, comm_, eval_batch);
+  outcome_.eval_s += now_s() - eval_start;
+  if (*metrics.eval_acc > state_.best_acc) state_.best_acc = *metrics.eval_acc, state_.best_epoch = metrics.epoch;
+}
+
+// The curve, metrics.jsonl (rank 0) and the epoch's log line.
+void TaskTrainer::record_epoch(const EpochMetrics& metrics) {
+  state_.curve.push_back(metrics);
+  progress_.finish();
+  if (comm_.rank() == 0) append_jsonl(metrics_path_, to_json(metrics));
+  log::info("train", "epoch {}/{} lr {:.4g} loss {:.4f} train acc {:.2f}%{} {:.0f} img/s {:.1f}s", metrics.epoch + 1,
+            recipe_.train.epochs, metrics.lr, metrics.loss, metrics.train_acc,
+            metrics.eval_acc ? fmt::format(" eval acc {:.2f}%", *metrics.eval_acc) : std::string(),
+            metrics.images_per_s, metrics.seconds);
+}
+
+// Collective: every checkpoint_every epochs and after the last, at the start of the next epoch.
+void TaskTrainer::checkpoint_if_due(int64_t epoch, bool last) {
+  const int64_t every = recipe_.train.checkpoint_every;
+  if (!(last || (every > 0 && (epoch + 1) % every == 0))) return;
+  TrainState next = state_;
+  next.epoch = epoch + 1;
+  next.step = 0;
+  checkpointer_.save(next);
+}
+
+// Adds this rank's {correct, total} over the loader's batches to `counts`.
+void count_correct(model::ViTImpl& model, data::Loader& loader, std::vector<int64_t>& counts) {
+  at::NoGradGuard no_grad;
+  data::Batch batch;
+  while (loader.next(batch)) {
+    at::Tensor pred = model.forward(batch.images).argmax(1);
+    counts[0] += pred.eq(batch.labels).sum().item<int64_t>();
+    counts[1] += batch.labels.size(0);
+  }
+}
+
+}  // namespace
 
 double evaluate(model::ViTImpl& model, const data::TaskFile& file, const std::string& split,
                 const Recipe& recipe, dist::Communicator& comm, int64_t batch) {
-  data::LoaderOptions o;
-  o.split = split;
-  o.mode = data::LoaderMode::kEval;
-  o.batch_size = batch;
-  o.rank = comm.rank();
-  o.world = comm.size();
-  o.normalization = normalization(recipe);
-  o.prefetch = static_cast<int>(recipe.data.prefetch);
   // The loader shares the file: the caller keeps it alive for the whole call.
   std::shared_ptr<const data::TaskFile> shared(&file, [](const data::TaskFile*) {});
-  data::Loader loader(shared, o);
+  data::Loader loader(shared, loader_options(recipe, split, data::LoaderMode::kEval, batch, comm));
   loader.start_epoch(0);
   const bool was_training = model.is_training();
   model.eval();
-  at::NoGradGuard no_grad;
   std::vector<int64_t> counts{0, 0};  // correct, total
-  data::Batch b;
-  std::string failure;
-  try {
-    while (loader.next(b)) {
-      at::Tensor pred = model.forward(b.images).argmax(1);
-      counts[0] += pred.eq(b.labels).sum().item<int64_t>();
-      counts[1] += b.labels.size(0);
-    }
-  } catch (const std::exception& e) {
-    failure = e.what();
-  }
+  // A rank that fails (a corrupt chunk) must not leave the others in the count all-reduce.
+  const dist::Agreement agreement = dist::agree(comm, [&] { count_correct(model, loader, counts); });
   model.train(was_training);
-  const dist::Agreement a = dist::agree_on(comm, failure, failure.empty() ? 0 : kExitFailure);
-  if (a.failed) throw Error(fmt::format("evaluation on '{}', rank {}: {}", split, a.failed_rank, a.message));
+  if (agreement.failed)
+    throw Error(fmt::format("evaluation on '{}', rank {}: {}", split, agreement.failed_rank, agreement.message));
   comm.all_reduce(counts, dist::ReduceOp::kSum);
   SCT_CHECK(counts[1] == file.split(split).count, "evaluation did not visit every sample once");
   return counts[1] ? 100.0 * static_cast<double>(counts[0]) / static_cast<double>(counts[1]) : 0.0;
 }
 
-TrainOutcome train_task(TrainSetup& s) {
-  const Recipe& r = *s.recipe;
-  dist::Communicator& comm = *s.comm;
-  model::ViTImpl& model = *s.model;
-  const int rank = comm.rank(), world = comm.size();
-  TrainOutcome out;
-
-  FlatParams flat(s.trainable);
-  // Every rank starts from rank 0's values; the hash check proves it before any step.
-  comm.broadcast(flat.values(), 0);
-  const auto hashes = comm.all_gather(flat.values_hash());
-  for (int i = 1; i < world; ++i)
-    if (hashes[i] != hashes[0])
-      throw Error(fmt::format("initial trainable values differ on rank {} after the broadcast", i));
-  AdamW opt(flat.numel(), r.train.betas[0], r.train.betas[1], r.train.eps, r.train.weight_decay);
-
-  TrainState st;
-  const std::string ckpt_path = checkpoint_path(s.unit_dir);
-  if (std::filesystem::exists(ckpt_path)) {
-    TaskCheckpoint c = load_task_checkpoint(ckpt_path);
-    check_compatible(ckpt_path, c, s.recipe_hash, flat.entries());
-    if (c.meta != s.checkpoint_meta)
-      throw InputError(fmt::format("{}: its saved state ({}) differs from this run's ({})", ckpt_path,
-                                   c.meta.dump().substr(0, 200), s.checkpoint_meta.dump().substr(0, 200)));
-    at::NoGradGuard no_grad;
-    flat.values().copy_(c.values);
-    opt.exp_avg().copy_(c.exp_avg);
-    opt.exp_avg_sq().copy_(c.exp_avg_sq);
-    opt.set_steps(c.state.adam_steps);
-    st = c.state;
-    if (rank != 0) st.loss_sum = st.correct = st.count = 0;  // the partial sums live on rank 0
-    out.resumed = true;
-    log::info("train", "resuming {} at epoch {} step {} (checkpoint written by {} rank{})", s.unit_dir,
-              st.epoch, st.step, c.world_size, c.world_size == 1 ? "" : "s");
-  }
-
-  data::LoaderOptions lo;
-  lo.split = r.task.train_split;
-  lo.mode = data::LoaderMode::kTrain;
-  lo.batch_size = r.train.batch_size;
-  lo.rank = rank;
-  lo.world = world;
-  lo.seed = static_cast<uint64_t>(r.seed);
-  lo.shuffle = true;
-  lo.drop_last = r.train.drop_last;
-  lo.augment.hflip = r.data.hflip;
-  lo.augment.randaugment = r.data.randaugment;
-  lo.normalization = normalization(r);
-  lo.prefetch = static_cast<int>(r.data.prefetch);
-  data::Loader loader(s.data, lo);
-  const int64_t steps = loader.steps_per_epoch();
-  const int64_t n_train = s.data->split(r.task.train_split).count;
-
-  ScheduleParams sp;
-  sp.base_lr = r.train.lr;
-  sp.warmup_lr_init = r.train.warmup_lr_init;
-  sp.lr_min = r.train.lr_min;
-  sp.epochs = r.train.epochs;
-  sp.warmup_epochs = r.train.warmup_epochs;
-  sp.per_step = r.train.schedule == "step";
-  sp.steps_per_epoch = steps;
-
-  const std::string metrics_path = (std::filesystem::path(s.unit_dir) / "metrics.jsonl").string();
-  if (rank == 0) {
-    // The file restarts from what the checkpoint knows, so epochs run after the last checkpoint
-    // of a crashed run are not listed twice.
-    std::string lines;
-    for (const auto& m : st.curve) lines += to_json(m).dump() + "\n";
-    atomic_write(metrics_path, lines);
-  }
-  auto save = [&](const TrainState& state) {
-    // Partial sums are per rank; the checkpoint stores their total.
-    std::vector<double> sums{state.loss_sum, state.correct, state.count};
-    comm.all_reduce(sums, dist::ReduceOp::kSum);
-    std::string failure;
-    if (rank == 0) {
-      try {
-        TaskCheckpoint c;
-        c.recipe_hash = s.recipe_hash;
-        c.world_size = world;
-        c.entries = flat.entries();
-        c.meta = s.checkpoint_meta;
-        c.state = state;
-        c.state.adam_steps = opt.steps();
-        c.state.loss_sum = sums[0], c.state.correct = sums[1], c.state.count = sums[2];
-        c.values = flat.values();
-        c.exp_avg = opt.exp_avg();
-        c.exp_avg_sq = opt.exp_avg_sq();
-        save_task_checkpoint(ckpt_path, c);
-      } catch (const std::exception& e) {
-        failure = e.what();
-      }
-    }
-    // Only rank 0 writes; the agreement makes a failed write everyone's error, not a hang.
-    const dist::Agreement a = dist::agree_on(comm, failure, failure.empty() ? 0 : kExitFailure);
-    if (a.failed) throw Error(a.message);
-  };
-
-  log::Progress progress("train");
-  int64_t steps_this_process = 0;
-  const double t_start = now_s();
-  for (; st.epoch < r.train.epochs; ++st.epoch, st.step = 0) {
-    const int64_t epoch = st.epoch;
-    const double t_epoch = now_s();
-    double eval_time = 0;
-    model.train();
-    loader.start_epoch(epoch);
-    data::Batch b;
-    for (int64_t skip = 0; skip < st.step; ++skip) loader.next(b);  // resumed mid-epoch
-    for (int64_t step = st.step; step < steps; ++step) {
-      const double lr = learning_rate(sp, epoch, step);
-      // A failure on one rank (a corrupt chunk, say) must not leave the others waiting in the
-      // all-reduce: the failing rank contributes zero gradients and the flag below stops all.
-      std::string failure;
-      at::Tensor logits, per_sample;
-      try {
-        if (!loader.next(b)) throw Error("loader ended the epoch early");
-        seed_step(static_cast<uint64_t>(r.seed), epoch, step, rank);
-        flat.zero_grad();
-        logits = model.forward(b.images);
-        per_sample = smoothed_cross_entropy(logits, b.labels, r.train.label_smoothing);
-        // Gradients are averaged over ranks; scaling the local sum by world / global count makes
-        // that average the mean over the global batch, even for a final partial batch.
-        const int64_t global_n = std::min(r.train.batch_size, n_train - step * r.train.batch_size);
-        at::Tensor loss = per_sample.sum() * (static_cast<double>(world) / static_cast<double>(global_n));
-        loss.backward();
-      } catch (const std::exception& e) {
-        failure = e.what();
-        flat.zero_grad();
-      }
-      comm.all_reduce(flat.grads(), dist::ReduceOp::kAvg);
-      const bool stop_wanted = (s.stop_requested && s.stop_requested()) ||
-                               (s.stop_after_steps >= 0 && steps_this_process + 1 >= s.stop_after_steps);
-      const int64_t flag = comm.all_reduce(int64_t(failure.empty() ? (stop_wanted ? 1 : 0) : 2), dist::ReduceOp::kMax);
-      if (flag == 2) {
-        const dist::Agreement a = dist::agree_on(comm, failure, failure.empty() ? 0 : kExitFailure);
-        progress.finish();
-        throw Error(fmt::format("rank {}: {}", a.failed_rank, a.message));
-      }
-      opt.step(flat.values(), flat.grads(), lr);
-      {
-        at::NoGradGuard no_grad;
-        st.loss_sum += per_sample.sum().item<double>();
-        st.correct += static_cast<double>(logits.argmax(1).eq(b.labels).sum().item<int64_t>());
-        st.count += static_cast<double>(b.labels.size(0));
-      }
-      ++steps_this_process;
-      const double elapsed = now_s() - t_start;
-      progress.update(fmt::format("epoch {}/{} step {}/{} lr {:.3g} loss {:.4f} {:.0f} img/s ETA {}", epoch + 1,
-                                  r.train.epochs, step + 1, steps, lr, per_sample.mean().item<double>(),
-                                  static_cast<double>(steps_this_process * r.train.batch_size) / elapsed,
-                                  fmt_time(elapsed / steps_this_process *
-                                           ((r.train.epochs - epoch) * steps - step - 1))));
-      if (flag == 1) {
-        progress.finish();
-        TrainState at_stop = st;
-        at_stop.step = step + 1;
-        save(at_stop);
-        out.preempted = true;
-        out.curve = st.curve;
-        out.steps_run = steps_this_process;
-        log::info("train", "stopped at epoch {} step {}; checkpoint {}", epoch, step + 1, ckpt_path);
-        return out;
-      }
-    }
-    const double train_time = now_s() - t_epoch;
-    std::vector<double> sums{st.loss_sum, st.correct, st.count};
-    comm.all_reduce(sums, dist::ReduceOp::kSum);
-    EpochMetrics m;
-    m.epoch = epoch;
-    m.lr = learning_rate(sp, epoch, 0);
-    m.loss = sums[2] > 0 ? sums[0] / sums[2] : 0;
-    m.train_acc = sums[2] > 0 ? 100.0 * sums[1] / sums[2] : 0;
-    m.images_per_s = train_time > 0 ? sums[2] / train_time : 0;
-    st.loss_sum = st.correct = st.count = 0;
-    const bool last = epoch + 1 == r.train.epochs;
-    if ((r.train.eval_every > 0 && (epoch + 1) % r.train.eval_every == 0) || last) {
-      const double t0 = now_s();
-      const int64_t eval_batch = std::max<int64_t>(1, r.train.batch_size / world);
-      m.eval_acc = evaluate(model, *s.data, r.task.eval_split, r, comm, eval_batch);
-      eval_time = now_s() - t0;
-      out.eval_s += eval_time;
-      if (*m.eval_acc > st.best_acc) st.best_acc = *m.eval_acc, st.best_epoch = epoch;
-    }
-    m.seconds = now_s() - t_epoch;
-    out.train_s += train_time;
-    st.curve.push_back(m);
-    progress.finish();
-    if (rank == 0) append_jsonl(metrics_path, to_json(m));
-    log::info("train", "epoch {}/{} lr {:.4g} loss {:.4f} train acc {:.2f}%{} {:.0f} img/s {:.1f}s", epoch + 1,
-              r.train.epochs, m.lr, m.loss, m.train_acc,
-              m.eval_acc ? fmt::format(" eval acc {:.2f}%", *m.eval_acc) : std::string(), m.images_per_s,
-              m.seconds);
-    if (last || (r.train.checkpoint_every > 0 && (epoch + 1) % r.train.checkpoint_every == 0)) {
-      TrainState next = st;
-      next.epoch = epoch + 1;
-      next.step = 0;
-      save(next);
-    }
-  }
-  out.curve = st.curve;
-  out.steps_run = steps_this_process;
-  out.best_acc = st.best_acc;
-  out.best_epoch = st.best_epoch;
-  out.last_acc = st.curve.empty() || !st.curve.back().eval_acc ? -1 : *st.curve.back().eval_acc;
-  return out;
+// The order is part of the behaviour: values are made equal before a checkpoint may replace
+// them (every rank reads the same file), and set-up errors surface in the same order at every
+// world size.
+TrainOutcome train_task(TrainSetup& setup) {
+  const Recipe& recipe = *setup.recipe;
+  dist::Communicator& comm = *setup.comm;
+  FlatParams flat(setup.trainable);
+  start_from_rank0_values(comm, flat);
+  AdamW optimizer(flat.numel(), recipe.train.betas[0], recipe.train.betas[1], recipe.train.eps,
+                  recipe.train.weight_decay);
+  Checkpointer checkpointer(comm, setup.unit_dir, setup.recipe_hash, setup.checkpoint_meta, flat, optimizer);
+  TrainState state;
+  const bool resumed = checkpointer.resume(state);
+  data::Loader loader(setup.data, train_loader_options(recipe, comm));
+  const std::string metrics_path = (std::filesystem::path(setup.unit_dir) / "metrics.jsonl").string();
+  if (comm.rank() == 0) restart_metrics_file(metrics_path, state.curve);
+  TaskTrainer trainer(setup, flat, optimizer, checkpointer, loader, state, metrics_path);
+  TrainOutcome outcome = trainer.run();
+  outcome.resumed = resumed;
+  return outcome;
 }
 
 }  // namespace sct::train

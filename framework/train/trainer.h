@@ -15,6 +15,7 @@
 
 #include "framework/core/recipe.h"
 #include "framework/train/metrics.h"
+#include "framework/train/task_checkpoint.h"  // checkpoint_path: the file train_task resumes from
 
 namespace sct::dist {
 class Communicator;
@@ -61,7 +62,5 @@ TrainOutcome train_task(TrainSetup& setup);
 // Top-1 accuracy (percent) on `split`, each sample visited once across the ranks of `comm`.
 double evaluate(model::ViTImpl& model, const data::TaskFile& data, const std::string& split,
                 const Recipe& recipe, dist::Communicator& comm, int64_t batch);
-
-std::string checkpoint_path(const std::string& unit_dir);
 
 }  // namespace sct::train

@@ -1,10 +1,18 @@
 // Trainer building blocks against hand computations: the lr schedule formula of the
-// reference recipe, label-smoothed cross-entropy, AdamW, and the flat trainable buffer.
+// reference recipe, label-smoothed cross-entropy, AdamW, the flat trainable buffer, and the
+// checkpointer's resume and save.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
+#include <unistd.h>
+
+#include "framework/core/error.h"
+#include "framework/dist/communicator.h"
+#include "framework/train/checkpointer.h"
 #include "framework/train/flat_params.h"
 #include "framework/train/loss.h"
 #include "framework/train/schedule.h"
@@ -118,4 +126,97 @@ TEST(FlatParams, ParametersAreViewsAndGradientsLandInTheBuffer) {
   EXPECT_EQ(flat.grads().abs().sum().item<float>(), 0.0f);
   (x.matmul(w) + b).sum().backward();
   EXPECT_TRUE(at::allclose(flat.grads().narrow(0, 12, 4), at::full({4}, 2.0f)));
+}
+
+namespace {
+
+// A fresh directory under the system temp dir, removed with the object.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& name)
+      : path(std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+// Two named trainable tensors of random values.
+std::vector<std::pair<std::string, at::Tensor>> trainable_set() {
+  return {{"w", at::randn({3, 4}).set_requires_grad(true)}, {"b", at::randn({4}).set_requires_grad(true)}};
+}
+
+}  // namespace
+
+TEST(Checkpointer, SaveThenResumeRestoresValuesMomentsAndState) {
+  at::manual_seed(3);
+  TempDir dir("sct_test_checkpointer");
+  auto comm = sct::dist::make_local_communicator();
+  const nlohmann::json meta = {{"channels", {1, 2, 3}}};
+  FlatParams flat(trainable_set());
+  AdamW optimizer(flat.numel(), 0.9, 0.999, 1e-8, 1e-4);
+  for (int i = 0; i < 3; ++i) optimizer.step(flat.values(), at::randn({flat.numel()}), 0.01);
+  Checkpointer saver(*comm, dir.path.string(), "hash", meta, flat, optimizer);
+  TrainState none;
+  EXPECT_FALSE(saver.resume(none));  // nothing saved yet: nothing changes
+  EXPECT_EQ(none.epoch, 0);
+  TrainState state;
+  state.epoch = 2, state.step = 1, state.best_acc = 40.0, state.best_epoch = 1;
+  state.loss_sum = 3.5, state.correct = 7, state.count = 16;
+  saver.save(state);
+  EXPECT_EQ(saver.path(), checkpoint_path(dir.path.string()));
+
+  FlatParams other(trainable_set());
+  AdamW other_optimizer(other.numel(), 0.9, 0.999, 1e-8, 1e-4);
+  Checkpointer loader(*comm, dir.path.string(), "hash", meta, other, other_optimizer);
+  TrainState resumed;
+  ASSERT_TRUE(loader.resume(resumed));
+  EXPECT_TRUE(at::equal(other.values(), flat.values()));
+  EXPECT_TRUE(at::equal(other_optimizer.exp_avg(), optimizer.exp_avg()));
+  EXPECT_TRUE(at::equal(other_optimizer.exp_avg_sq(), optimizer.exp_avg_sq()));
+  EXPECT_EQ(other_optimizer.steps(), 3);
+  EXPECT_EQ(resumed.epoch, 2);
+  EXPECT_EQ(resumed.step, 1);
+  EXPECT_EQ(resumed.adam_steps, 3);
+  EXPECT_EQ(resumed.best_acc, 40.0);
+  EXPECT_EQ(resumed.best_epoch, 1);
+  // One rank: rank 0 keeps the partial sums.
+  EXPECT_EQ(resumed.loss_sum, 3.5);
+  EXPECT_EQ(resumed.correct, 7);
+  EXPECT_EQ(resumed.count, 16);
+}
+
+TEST(Checkpointer, ResumeRefusesAnotherRunsCheckpoint) {
+  TempDir dir("sct_test_checkpointer_refuse");
+  auto comm = sct::dist::make_local_communicator();
+  FlatParams flat(trainable_set());
+  AdamW optimizer(flat.numel(), 0.9, 0.999, 1e-8, 1e-4);
+  Checkpointer(*comm, dir.path.string(), "hash", {{"channels", {1}}}, flat, optimizer).save(TrainState());
+  TrainState state;
+  Checkpointer other_meta(*comm, dir.path.string(), "hash", {{"channels", {2}}}, flat, optimizer);
+  try {
+    other_meta.resume(state);
+    FAIL() << "a checkpoint of other extra state was accepted";
+  } catch (const sct::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("its saved state"), std::string::npos) << e.what();
+  }
+  Checkpointer other_recipe(*comm, dir.path.string(), "other", {{"channels", {1}}}, flat, optimizer);
+  EXPECT_THROW(other_recipe.resume(state), sct::InputError);
+}
+
+TEST(Checkpointer, FailedWriteIsAnError) {
+  TempDir dir("sct_test_checkpointer_write");
+  const std::string not_a_dir = (dir.path / "file").string();
+  std::ofstream(not_a_dir) << "x";
+  auto comm = sct::dist::make_local_communicator();
+  FlatParams flat(trainable_set());
+  AdamW optimizer(flat.numel(), 0.9, 0.999, 1e-8, 1e-4);
+  Checkpointer checkpointer(*comm, not_a_dir, "hash", nlohmann::json::object(), flat, optimizer);
+  try {
+    checkpointer.save(TrainState());
+    FAIL() << "writing under a regular file succeeded";
+  } catch (const sct::Error& e) {
+    EXPECT_EQ(e.exit_code(), sct::kExitFailure);
+    EXPECT_NE(std::string(e.what()).find(not_a_dir), std::string::npos) << e.what();
+  }
 }
