@@ -18,6 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
+// nlohmann's message opens with "[json.exception.parse_error.101] "; what follows says where.
 json parse_json(const std::string& text) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw SchemaError("empty file");
   try {
@@ -30,6 +31,7 @@ json parse_json(const std::string& text) {
   }
 }
 
+// Epochs in metrics.jsonl: its non-blank lines.
 int count_lines(const fs::path& path) {
   std::ifstream in(path);
   std::string line;

@@ -37,6 +37,7 @@ const json* find(const json& obj, const std::string& dotted) {
   }
 }
 
+// Other writers (Python, NumPy) may store an integer as 3.0; a fraction is still an error.
 bool is_integral(const json& j) {
   if (j.is_number_integer()) return true;
   return j.is_number_float() && std::isfinite(j.get<double>()) && std::floor(j.get<double>()) == j.get<double>();
@@ -118,6 +119,7 @@ std::vector<CurvePoint> read_curve(const json& obj) {
   return curve;
 }
 
+// Index rows must hold integers >= 0; score rows may hold null, which is how a NaN score is written.
 template <typename T>
 std::vector<std::vector<T>> read_matrix(const json& obj, const std::string& key, bool indices) {
   std::vector<std::vector<T>> out;
@@ -217,6 +219,7 @@ std::string UnitResult::config() const { return variant.empty() ? method : metho
 
 UnitResult read_unit_result(const json& j, std::vector<std::string>* notes) {
   UnitResult u = read_required(j);
+  // Each optional part fails alone: a malformed curve still leaves the unit in the tables.
   optional_part(notes, [&] {
     u.group = opt_string(j, "group");
     u.variant = opt_string(j, "variant");
@@ -267,6 +270,7 @@ void to_json(json& j, const CurvePoint& point) {
            {"seconds", point.seconds}};
 }
 
+// The keys of RESULTS.md; nlohmann writes an object's keys in sorted order, whatever the order here.
 void to_json(json& j, const UnitResult& u) {
   j = json{
       {"schema", 1},

@@ -129,6 +129,7 @@ class UnitRun {
     log::info("sweep", "unit {}: {}", unit_.id, trainable_->describe());
   }
 
+  // Trains (or resumes) the unit; a preempted run returns with its checkpoint written.
   train::TrainOutcome train() {
     train::TrainSetup setup;
     setup.recipe = &recipe_;
@@ -190,6 +191,7 @@ class UnitRun {
     }
   }
 
+  // The task file must exist and match the recipe's classes and image size.
   void open_data() {
     if (recipe_.task.data.empty())
       throw InputError(
@@ -207,6 +209,7 @@ class UnitRun {
     }
   }
 
+  // Rank 0, once training has finished: total_s runs until the result is written.
   report::UnitResult make_result(const train::TrainOutcome& trained) const {
     report::UnitResult result;
     result.unit = unit_.id;

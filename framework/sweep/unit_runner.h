@@ -21,6 +21,7 @@ namespace sct::sweep {
 struct UnitHooks {
   std::function<bool()> stop_requested;  // polled at every training step (preemption, queue service)
   int64_t stop_after_steps = -1;         // testing: stop as if preempted after this many steps
+                                         // (what is left of the process's --stop-after-steps)
   std::string backend;                   // "mpi" / "nccl", for the result file
   int group = 0;
   bool force = false;  // discard a checkpoint written by another recipe instead of refusing it

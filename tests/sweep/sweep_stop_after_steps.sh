@@ -17,22 +17,10 @@ for spec in "big 32 1" "small 16 2"; do
 done
 cat >"$tmp/sweep.toml" <<TOML
 seed = 1
-[model]
-dim = 32
-depth = 2
-heads = 2
-patch = 4
-image_size = 16
-drop_path = 0.0
-[task]
-train_split = "train"
-eval_split = "test"
-[peft]
-method = "linear"
-[train]
-epochs = 2
-warmup_epochs = 1
-batch_size = 8
+model = { dim = 32, depth = 2, heads = 2, patch = 4, image_size = 16, drop_path = 0.0 }
+task = { train_split = "train", eval_split = "test" }
+peft = { method = "linear" }
+train = { epochs = 2, warmup_epochs = 1, batch_size = 8 }
 [sweep]
 tasks = ["tasks/big.toml", "tasks/small.toml"]
 TOML
