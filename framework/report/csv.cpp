@@ -57,13 +57,14 @@ void split_config(const std::string& config, Row& r) {
   r.variant = open == std::string::npos ? "" : config.substr(open + 1, config.size() - open - 2);
 }
 
-}  // namespace
-
-std::string render_csv(const Run& run) {
-  const Summary s = summarize(run);
+std::string header() {
   std::string out;
   for (size_t i = 0; i < kNumColumns; ++i) out += (i ? "," : "") + std::string(kColumns[i]);
-  out += "\n";
+  return out + "\n";
+}
+
+std::string unit_rows(const Run& run) {
+  std::string out;
   for (const auto& u : run.units) {
     Row r = make_row("unit", u.unit, u.task, u.group);
     split_config(u.config(), r);
@@ -75,6 +76,12 @@ std::string render_csv(const Run& run) {
     r.total_s = num(u.total_s);
     out += line(r);
   }
+  return out;
+}
+
+// Per task and configuration: mean and std over its seeds.
+std::string task_rows(const Summary& s) {
+  std::string out;
   for (const auto& t : s.tasks)
     for (size_t k = 0; k < s.configs.size(); ++k) {
       const Cell& c = t.cells[k];
@@ -91,6 +98,11 @@ std::string render_csv(const Run& run) {
       if (c.params_vary) r.note = "trainable parameters differ between seeds; mean given";
       out += line(r);
     }
+  return out;
+}
+
+std::string mean_rows(const Summary& s) {
+  std::string out;
   for (const auto& m : s.means)
     for (size_t k = 0; k < s.configs.size(); ++k) {
       if (m.covered[k] == 0) continue;
@@ -106,30 +118,40 @@ std::string render_csv(const Run& run) {
         r.note += fmt::format("; over {} of its {} tasks", m.covered[k], m.rows.size());
       out += line(r);
     }
-  if (s.any_vtab) {
-    const auto& refs = reference_rows();
-    for (const auto& t : s.tasks) {
-      if (t.vtab < 0) continue;
-      for (const auto& ref : refs) {
-        Row r = make_row("reference", "", t.task, vtab_tasks()[t.vtab].group);
-        r.config = ref.method;
-        r.best = num(ref.accuracy[t.vtab]);
-        r.params = num(std::round(ref.params_millions * 1e6));
-        r.note = "published, ViT-B/16";
-        out += line(r);
-      }
+  return out;
+}
+
+// The published rows of the VTAB tasks in the run, and their means over the same tasks.
+std::string published_rows(const Summary& s) {
+  if (!s.any_vtab) return "";
+  std::string out;
+  const auto& refs = reference_rows();
+  for (const auto& t : s.tasks) {
+    if (t.vtab < 0) continue;
+    for (const auto& ref : refs) {
+      Row r = make_row("reference", "", t.task, vtab_tasks()[t.vtab].group);
+      r.config = ref.method;
+      r.best = num(ref.accuracy[t.vtab]);
+      r.params = num(std::round(ref.params_millions * 1e6));
+      r.note = "published, ViT-B/16";
+      out += line(r);
     }
-    for (const auto& m : s.means)
-      for (size_t i = 0; i < refs.size(); ++i) {
-        if (std::isnan(m.reference[i])) continue;
-        Row r = make_row("reference_mean", "", "", m.group);
-        r.config = refs[i].method;
-        r.best = num(m.reference[i]);
-        r.tasks = std::to_string(m.rows.size());
-        r.note = m.label;
-        out += line(r);
-      }
   }
+  for (const auto& m : s.means)
+    for (size_t i = 0; i < refs.size(); ++i) {
+      if (std::isnan(m.reference[i])) continue;
+      Row r = make_row("reference_mean", "", "", m.group);
+      r.config = refs[i].method;
+      r.best = num(m.reference[i]);
+      r.tasks = std::to_string(m.rows.size());
+      r.note = m.label;
+      out += line(r);
+    }
+  return out;
+}
+
+std::string failure_rows(const Run& run) {
+  std::string out;
   for (const auto& f : run.failed) {
     Row r = make_row("failed", f.unit);
     r.note = f.file + ": " + f.error;
@@ -141,6 +163,13 @@ std::string render_csv(const Run& run) {
     out += line(r);
   }
   return out;
+}
+
+}  // namespace
+
+std::string render_csv(const Run& run) {
+  const Summary s = summarize(run);
+  return header() + unit_rows(run) + task_rows(s) + mean_rows(s) + published_rows(s) + failure_rows(run);
 }
 
 }  // namespace sct::report

@@ -129,7 +129,7 @@ std::string channels_section(const Summary& s) {
           const auto r = ranks(u->channel_scores[l]);
           for (size_t c = 0; c < r.size(); ++c) map.score[l][c] += r[c] / units.size();
         }
-      const int k_sel = units[0]->k > 0 ? units[0]->k : static_cast<int>(units[0]->channels[0].size());
+      const int64_t k_sel = units[0]->k > 0 ? units[0]->k : static_cast<int64_t>(units[0]->channels[0].size());
       map.title = fmt::format("{} · {}: selected channels per layer (K = {}, {} seed{})", t.task, s.configs[k],
                               k_sel, units.size(), units.size() == 1 ? "" : "s");
       out += "<figure>" + heat_map(map) + "</figure>\n";

@@ -54,8 +54,8 @@ Cell make_cell(std::vector<const UnitResult*> units) {
   return c;
 }
 
-std::vector<int> seeds_of(const Cell& c) {
-  std::vector<int> s;
+std::vector<int64_t> seeds_of(const Cell& c) {
+  std::vector<int64_t> s;
   for (auto* u : c.units) s.push_back(u->seed);
   return s;
 }
@@ -74,7 +74,7 @@ void mean_over(const Summary& s, MeanRow& m, size_t k) {
   Stat b = stat_of(best), l = stat_of(last);
   b.std = l.std = kNaN;
   const bool complete = cells.size() == m.rows.size();
-  const std::vector<int> seeds = cells.empty() ? std::vector<int>() : seeds_of(*cells[0]);
+  const std::vector<int64_t> seeds = cells.empty() ? std::vector<int64_t>() : seeds_of(*cells[0]);
   bool aligned = complete && seeds.size() >= 2;
   for (const Cell* c : cells) aligned = aligned && seeds_of(*c) == seeds;
   if (aligned) {

@@ -100,10 +100,10 @@ std::string reference_params_line() {
 }
 
 std::string run_overview(const Run& run, const Summary& s) {
-  std::set<int> seeds;
+  std::set<int64_t> seeds;
   for (const auto& u : run.units) seeds.insert(u.seed);
   std::vector<std::string> seed_text;
-  for (int x : seeds) seed_text.push_back(std::to_string(x));
+  for (int64_t x : seeds) seed_text.push_back(std::to_string(x));
   std::string text = fmt::format("{} finished unit{}: {} task{} × {} configuration{} ({}) × seed{} {}",
                                  run.units.size(), run.units.size() == 1 ? "" : "s", s.tasks.size(),
                                  s.tasks.size() == 1 ? "" : "s", s.configs.size(), s.configs.size() == 1 ? "" : "s",

@@ -3,9 +3,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
-#include <fstream>
+#include <memory>
 
 #include "framework/core/error.h"
 #include "framework/core/fs.h"
@@ -18,8 +19,8 @@
 #include "framework/peft/backbone.h"
 #include "framework/peft/param_count.h"
 #include "framework/sweep/plan.h"
-#include "framework/sweep/provenance.h"
 #include "framework/report/report.h"
+#include "framework/sweep/provenance.h"
 #include "framework/sweep/signals.h"
 #include "framework/sweep/unit_runner.h"
 
@@ -27,228 +28,323 @@ namespace sct::sweep {
 namespace fs = std::filesystem;
 namespace {
 
-enum class Done { kNo, kFinished, kChanged };
+// Where a unit stands before the run. Rank 0 looks and the others learn it through a kMax
+// all-reduce, so the values are fixed.
+enum class UnitState : int64_t { kTodo = 0, kFinished = 1, kChanged = 2 };
 
-Done finished_state(const Unit& u, const std::string& unit_dir) {
+// The planned sweep, the same on every rank.
+struct SweepPlan {
+  Recipe top;  // the sweep's own recipe
+  std::vector<Unit> units;
+  int ranks_per_group = 1;
+  int groups = 1;
+  std::string run_dir;
+
+  std::string unit_dir(const Unit& unit) const { return (fs::path(run_dir) / "units" / unit.id).string(); }
+};
+
+// This rank's group of ranks_per_group ranks: the communicator the queue and the counts use,
+// and the one (MPI or NCCL) its units train on.
+struct GroupComms {
+  int index = 0;
+  std::unique_ptr<dist::Communicator> group;
+  std::unique_ptr<dist::Communicator> training;
+};
+
+struct UnitCounts {
+  int64_t finished = 0, failed = 0, preempted = 0;
+};
+
+UnitState finished_state(const Unit& unit, const std::string& unit_dir) {
   const std::string path = result_path(unit_dir);
-  if (!fs::exists(path)) return Done::kNo;
+  if (!fs::exists(path)) return UnitState::kTodo;
   try {
     nlohmann::json j = nlohmann::json::parse(read_text_file(path));
-    return j.at("recipe_hash").get<std::string>() == u.hash ? Done::kFinished : Done::kChanged;
+    return j.at("recipe_hash").get<std::string>() == unit.hash ? UnitState::kFinished : UnitState::kChanged;
   } catch (const std::exception&) {
-    return Done::kNo;  // unreadable: run it again (the atomic write makes this rare)
+    return UnitState::kTodo;  // unreadable: run it again (the atomic write makes this rare)
   }
 }
 
-void print_plan(const std::vector<Unit>& units, const std::vector<Done>& done, int groups, int per_group,
-                int threads) {
+// Every unit's global batch must split evenly over the ranks of a group.
+void check_group_size(const std::string& recipe_path, const std::vector<Unit>& units, int per_group, int size) {
+  if (per_group > size || size % per_group != 0)
+    throw InputError(fmt::format("{}: key 'sweep.ranks_per_task' = {} does not divide the {} ranks of this job",
+                                 recipe_path, per_group, size));
+  for (const auto& u : units)
+    if (u.recipe.train.batch_size % per_group != 0)
+      throw InputError(fmt::format(
+          "{}: unit {}: key 'train.batch_size' = {} does not divide by the {} ranks of a group; the global "
+          "batch is fixed, so choose a multiple of {} or another number of ranks",
+          recipe_path, u.id, u.recipe.train.batch_size, per_group, per_group));
+}
+
+SweepPlan make_plan(dist::World& world, const SweepOptions& options) {
+  SweepPlan plan;
+  const int size = world.size();
+  plan.ranks_per_group = size;
+  dist::agree_or_throw(world.comm(), [&] {
+    plan.top = load_recipe(options.recipe_path, options.sets);
+    PlanOptions plan_options;
+    plan_options.sets = options.sets;
+    plan_options.only_tasks = options.tasks;
+    plan.units = plan_units(options.recipe_path, plan.top, plan_options);
+    const int64_t per_task = plan.top.sweep.ranks_per_task;
+    plan.ranks_per_group = per_task > 0 ? static_cast<int>(per_task) : size;
+    check_group_size(options.recipe_path, plan.units, plan.ranks_per_group, size);
+  });
+  plan.groups = size / plan.ranks_per_group;
+  plan.run_dir = options.out.empty() ? (fs::path(plan.top.out) / plan.top.name).string() : options.out;
+  return plan;
+}
+
+// Which units are finished already (rank 0 looks; everyone learns).
+std::vector<UnitState> finished_states(dist::Communicator& world_comm, const SweepPlan& plan) {
+  std::vector<UnitState> states(plan.units.size(), UnitState::kTodo);
+  dist::agree_or_throw(world_comm, [&] {
+    std::vector<int64_t> values(plan.units.size(), 0);
+    if (world_comm.rank() == 0)
+      for (size_t i = 0; i < plan.units.size(); ++i)
+        values[i] = static_cast<int64_t>(finished_state(plan.units[i], plan.unit_dir(plan.units[i])));
+    world_comm.all_reduce(values, dist::ReduceOp::kMax);
+    for (size_t i = 0; i < plan.units.size(); ++i) states[i] = static_cast<UnitState>(values[i]);
+  });
+  return states;
+}
+
+GroupComms make_group_comms(dist::World& world, const SweepPlan& plan) {
+  dist::Communicator& world_comm = world.comm();
+  GroupComms comms;
+  comms.index = world.rank() / plan.ranks_per_group;
+  comms.group = world_comm.split(comms.index, world.rank());
+  std::string why;
+  dist::agree_or_throw(world_comm, [&] {
+    comms.training =
+        dist::make_training_communicator(*comms.group, plan.top.device, &why, world.info().local_rank);
+  });
+  log::info("sweep", "run directory {}; {}", plan.run_dir, why);
+  return comms;
+}
+
+// The trainable-parameter column of the plan table, counted from each backbone's config
+// (read once per checkpoint, architecture and image size).
+class ParamColumn {
+ public:
+  std::string operator()(const Unit& unit) {
+    const Recipe& recipe = unit.recipe;
+    try {
+      int64_t classes = recipe.task.num_classes;
+      if (classes == 0) classes = unit.data_classes;
+      if (classes == 0) throw InputError(unit.cost_note.empty() ? "task file has no classes" : unit.cost_note);
+      const auto& [config, note] = config_of(recipe);
+      return peft::format_param_count(peft::count_params(config, recipe.peft, classes), recipe.peft, config.dim) +
+             note;
+    } catch (const std::exception& e) {
+      return std::string("? (") + e.what() + ")";
+    }
+  }
+
+ private:
+  const std::pair<model::ViTConfig, std::string>& config_of(const Recipe& recipe) {
+    const std::string key =
+        fmt::format("{}|{}|{}", recipe.model.checkpoint, recipe.model.arch, recipe.model.image_size);
+    if (configs_.count(key)) return configs_[key];
+    try {
+      configs_[key] = {peft::backbone_config(recipe, 0, &cache_), ""};
+    } catch (const InputError& e) {
+      // A missing checkpoint of a named preset: count from the preset, and say so.
+      if (recipe.model.checkpoint.empty() || recipe.model.arch == "custom" ||
+          std::filesystem::exists(recipe.model.checkpoint))
+        throw;
+      model::ViTConfig config = model::vit_preset(recipe.model.arch);
+      config.image_size = recipe.model.image_size;
+      configs_[key] = {config, fmt::format(" [counted from model.arch: {} not found]", recipe.model.checkpoint)};
+    }
+    return configs_[key];
+  }
+
+  std::map<std::string, std::pair<model::ViTConfig, std::string>> configs_;
+  peft::CheckpointCache cache_;
+};
+
+void print_plan(const SweepPlan& plan, const std::vector<UnitState>& states, int threads) {
   if (log::rank() != 0) return;  // only rank 0 prints; the counts may read checkpoints
-  std::map<std::string, std::pair<model::ViTConfig, std::string>> configs;
-  peft::CheckpointCache plan_cache;
-  const int size = groups * per_group;
+  const int size = plan.groups * plan.ranks_per_group, per_group = plan.ranks_per_group;
+  const size_t n = plan.units.size();
   log::info("sweep", "world: {} rank{}, {} thread{} per rank", size, size == 1 ? "" : "s", threads,
             threads == 1 ? "" : "s");
-  log::info("sweep", "plan: {} unit{} in {} group{} of {} rank{}", units.size(), units.size() == 1 ? "" : "s", groups,
-            groups == 1 ? "" : "s", per_group, per_group == 1 ? "" : "s");
+  log::info("sweep", "plan: {} unit{} in {} group{} of {} rank{}", n, n == 1 ? "" : "s", plan.groups,
+            plan.groups == 1 ? "" : "s", per_group, per_group == 1 ? "" : "s");
   log::info("sweep", "  {:<36} {:<7} {:>6} {:>9} {:>9} {:>10}  {}", "unit", "method", "epochs", "batch", "lr", "status",
             "trainable parameters");
-  for (size_t i = 0; i < units.size(); ++i) {
-    const Unit& u = units[i];
-    const Recipe& r = u.recipe;
-    std::string params;
-    try {
-      int64_t classes = r.task.num_classes;
-      if (classes == 0) classes = u.data_classes;
-      if (classes == 0) throw InputError(u.cost_note.empty() ? "task file has no classes" : u.cost_note);
-      const std::string key = fmt::format("{}|{}|{}", r.model.checkpoint, r.model.arch, r.model.image_size);
-      if (!configs.count(key)) {
-        try {
-          configs[key] = {peft::backbone_config(r, 0, &plan_cache), ""};
-        } catch (const InputError& e) {
-          // A missing checkpoint of a named preset: count from the preset, and say so.
-          if (r.model.checkpoint.empty() || r.model.arch == "custom" || std::filesystem::exists(r.model.checkpoint))
-            throw;
-          model::ViTConfig c = model::vit_preset(r.model.arch);
-          c.image_size = r.model.image_size;
-          configs[key] = {c, fmt::format(" [counted from model.arch: {} not found]", r.model.checkpoint)};
-        }
-      }
-      const auto& [cfg, note] = configs[key];
-      params = peft::format_param_count(peft::count_params(cfg, r.peft, classes), r.peft, cfg.dim) + note;
-    } catch (const std::exception& e) {
-      params = std::string("? (") + e.what() + ")";
-    }
-    const char* status = done[i] == Done::kFinished ? "done" : done[i] == Done::kChanged ? "CHANGED" : "todo";
-    log::info("sweep", "  {:<36} {:<7} {:>6} {:>9} {:>9g} {:>10}  {}", u.id, u.method, r.train.epochs,
-              r.train.batch_size, r.train.lr, status, params);
+  ParamColumn params;
+  for (size_t i = 0; i < n; ++i) {
+    const Unit& u = plan.units[i];
+    const TrainSection& train = u.recipe.train;
+    const char* status = states[i] == UnitState::kFinished ? "done"
+                         : states[i] == UnitState::kChanged ? "CHANGED"
+                                                            : "todo";
+    log::info("sweep", "  {:<36} {:<7} {:>6} {:>9} {:>9g} {:>10}  {}", u.id, u.method, train.epochs, train.batch_size,
+              train.lr, status, params(u));
     if (!u.cost_note.empty()) log::info("sweep", "  {:<36} data: {}", "", u.cost_note);
   }
 }
 
-}  // namespace
+// A dry run first prints the resolved recipe: of the one unit (e.g. --task X), task file
+// merged in, else the sweep's.
+void show_plan(int rank, const SweepPlan& plan, const std::vector<UnitState>& states, const SweepOptions& options) {
+  const bool one = plan.units.size() == 1;
+  if (options.dry_run && rank == 0)
+    fmt::print("# resolved recipe{}\n{}\n", one ? " of unit " + plan.units[0].id : std::string(),
+               recipe_to_toml(one ? plan.units[0].recipe : plan.top));
+  print_plan(plan, states, options.threads);
+}
 
-int run_sweep(dist::World& world, const SweepOptions& o) {
-  // From the start: a signal during planning or set-up must not kill the job unrecorded.
-  install_stop_handlers();
-  dist::Communicator& wcomm = world.comm();
-  const int rank = world.rank(), size = world.size();
-  Recipe top;
-  std::vector<Unit> units;
-  int per_group = size;
-  dist::agree_or_throw(wcomm, [&] {
-    top = load_recipe(o.recipe_path, o.sets);
-    PlanOptions po;
-    po.sets = o.sets;
-    po.only_tasks = o.tasks;
-    units = plan_units(o.recipe_path, top, po);
-    per_group = top.sweep.ranks_per_task > 0 ? static_cast<int>(top.sweep.ranks_per_task) : size;
-    if (per_group > size || size % per_group != 0)
-      throw InputError(fmt::format("{}: key 'sweep.ranks_per_task' = {} does not divide the {} ranks of this job",
-                                   o.recipe_path, per_group, size));
-    for (const auto& u : units)
-      if (u.recipe.train.batch_size % per_group != 0)
-        throw InputError(fmt::format(
-            "{}: unit {}: key 'train.batch_size' = {} does not divide by the {} ranks of a group; the global "
-            "batch is fixed, so choose a multiple of {} or another number of ranks",
-            o.recipe_path, u.id, u.recipe.train.batch_size, per_group, per_group));
-  });
-  const int groups = size / per_group;
-  const int group = rank / per_group;
-  const std::string run_dir = o.out.empty() ? (fs::path(top.out) / top.name).string() : o.out;
-
-  // Which units are finished already (rank 0 looks; everyone learns).
-  std::vector<Done> done(units.size(), Done::kNo);
-  dist::agree_or_throw(wcomm, [&] {
-    std::vector<int64_t> state(units.size(), 0);
-    if (rank == 0) {
-      for (size_t i = 0; i < units.size(); ++i) {
-        done[i] = finished_state(units[i], (fs::path(run_dir) / "units" / units[i].id).string());
-        state[i] = static_cast<int64_t>(done[i]);
-      }
-    }
-    wcomm.all_reduce(state, dist::ReduceOp::kMax);
-    for (size_t i = 0; i < units.size(); ++i) done[i] = static_cast<Done>(state[i]);
-  });
-
-  auto group_comm = wcomm.split(group, rank);
-  std::string why;
-  std::unique_ptr<dist::Communicator> train_comm;
-  dist::agree_or_throw(wcomm, [&] { train_comm = dist::make_training_communicator(*group_comm, top.device, &why, world.info().local_rank); });
-  log::info("sweep", "run directory {}; {}", run_dir, why);
-
-  // One unit (e.g. --task X): its own resolved recipe, task file merged in; else the sweep's.
-  if (o.dry_run && rank == 0)
-    fmt::print("# resolved recipe{}\n{}\n", units.size() == 1 ? " of unit " + units[0].id : std::string(),
-               recipe_to_toml(units.size() == 1 ? units[0].recipe : top));
-  print_plan(units, done, groups, per_group, o.threads);
-  if (o.dry_run) {
-    log::info("sweep", "dry run: nothing trained");
-    return kExitOk;
-  }
-
-  dist::agree_or_throw(wcomm, [&] {
+// Refuses finished units whose recipe changed unless --force (then clears them), and writes
+// the run directory's resolved.toml.
+void prepare_run_dir(dist::Communicator& world_comm, const SweepPlan& plan, const std::vector<UnitState>& states,
+                     const SweepOptions& options) {
+  dist::agree_or_throw(world_comm, [&] {
     std::vector<std::string> changed;
-    for (size_t i = 0; i < units.size(); ++i)
-      if (done[i] == Done::kChanged) changed.push_back(units[i].id);
-    if (!changed.empty() && !o.force)
+    for (size_t i = 0; i < plan.units.size(); ++i)
+      if (states[i] == UnitState::kChanged) changed.push_back(plan.units[i].id);
+    if (!changed.empty() && !options.force)
       throw InputError(fmt::format(
           "{}: the recipe of {} finished unit{} changed since {} ran ({}); pass --force to run {} again, or use "
           "another --out",
-          o.recipe_path, changed.size(), changed.size() == 1 ? "" : "s", changed.size() == 1 ? "it" : "they",
+          options.recipe_path, changed.size(), changed.size() == 1 ? "" : "s", changed.size() == 1 ? "it" : "they",
           changed.size() > 3 ? changed[0] + ", ..." : fmt::format("{}", fmt::join(changed, ", ")),
           changed.size() == 1 ? "it" : "them"));
-    if (rank == 0) {
-      for (size_t i = 0; i < units.size(); ++i)
-        if (done[i] == Done::kChanged) fs::remove_all(fs::path(run_dir) / "units" / units[i].id);
-      fs::create_directories(fs::path(run_dir) / "units");
-      atomic_write((fs::path(run_dir) / "resolved.toml").string(), recipe_to_toml(top));
+    if (world_comm.rank() == 0) {
+      for (size_t i = 0; i < plan.units.size(); ++i)
+        if (states[i] == UnitState::kChanged) fs::remove_all(plan.unit_dir(plan.units[i]));
+      fs::create_directories(fs::path(plan.run_dir) / "units");
+      atomic_write((fs::path(plan.run_dir) / "resolved.toml").string(), recipe_to_toml(plan.top));
     }
   });
+}
 
-  // Provenance: hosts of every rank, backend of every group.
-  {
-    WorldLayout layout;
-    layout.world_size = size;
-    layout.ranks_per_group = per_group;
-    layout.hosts = wcomm.all_gather(world.info().host);
-    std::vector<std::string> backends = wcomm.all_gather(train_comm->backend());
-    for (int g = 0; g < groups; ++g) layout.backends.push_back(backends[g * per_group]);
-    layout.threads = o.threads;
-    if (rank == 0)
-      atomic_write((fs::path(run_dir) / "provenance.json").string(),
-                   make_provenance(top, units, layout, o.versions).dump(2) + "\n");
-  }
+// provenance.json: hosts of every rank, backend of every group.
+void write_provenance(dist::World& world, const SweepPlan& plan, const GroupComms& comms,
+                      const SweepOptions& options) {
+  dist::Communicator& world_comm = world.comm();
+  WorldLayout layout;
+  layout.world_size = world.size();
+  layout.ranks_per_group = plan.ranks_per_group;
+  layout.hosts = world_comm.all_gather(world.info().host);
+  const std::vector<std::string> backends = world_comm.all_gather(comms.training->backend());
+  for (int g = 0; g < plan.groups; ++g) layout.backends.push_back(backends[g * plan.ranks_per_group]);
+  layout.threads = options.threads;
+  if (world.rank() == 0)
+    atomic_write((fs::path(plan.run_dir) / "provenance.json").string(),
+                 make_provenance(plan.top, plan.units, layout, options.versions).dump(2) + "\n");
+}
 
+// The units still to run, in hand-out order.
+std::vector<int64_t> units_to_run(const SweepPlan& plan, const std::vector<UnitState>& states) {
   std::vector<int64_t> todo;
-  for (int64_t i : schedule_order(units))
-    if (done[i] != Done::kFinished) todo.push_back(i);
-  const size_t skipped = units.size() - todo.size();
-  if (skipped) log::info("sweep", "{} of {} units already finished; skipping them", skipped, units.size());
+  for (int64_t i : schedule_order(plan.units))
+    if (states[static_cast<size_t>(i)] != UnitState::kFinished) todo.push_back(i);
+  const size_t skipped = plan.units.size() - todo.size();
+  if (skipped) log::info("sweep", "{} of {} units already finished; skipping them", skipped, plan.units.size());
+  return todo;
+}
 
+// Group leaders draw units from rank 0's queue until it is empty or a unit is preempted.
+UnitCounts run_queue(dist::World& world, const SweepPlan& plan, const std::vector<int64_t>& todo,
+                     const GroupComms& comms, const SweepOptions& options) {
   std::vector<int> leaders;
-  for (int g = 0; g < groups; ++g) leaders.push_back(g * per_group);
+  for (int g = 0; g < plan.groups; ++g) leaders.push_back(g * plan.ranks_per_group);
   dist::WorkQueue queue(todo, leaders);
-
+  dist::Communicator& group = *comms.group;
+  const int rank = world.rank();
   peft::CheckpointCache checkpoints;  // the backbone is read once per process, not per unit
-  int64_t failed = 0, preempted = 0, finished = 0;
-  int64_t steps_budget = o.stop_after_steps;
+  UnitHooks hooks;
+  hooks.backend = comms.training->backend();
+  hooks.group = comms.index;
+  hooks.force = options.force;
+  hooks.checkpoints = &checkpoints;
+  hooks.stop_after_steps = options.stop_after_steps;  // what is left of this process's steps
+  // Rank 0 answers the other groups' requests between its own steps.
+  hooks.stop_requested = [&queue, rank] {
+    if (rank == 0) queue.serve_pending();
+    return stop_signalled();
+  };
+  UnitCounts counts;
   while (true) {
     int64_t item = -1;
-    if (group_comm->rank() == 0) item = queue.next();
-    group_comm->broadcast(&item, sizeof item, 0);
+    if (group.rank() == 0) item = queue.next();
+    group.broadcast(&item, sizeof item, 0);
     if (item < 0) break;
-    const Unit& u = units[static_cast<size_t>(item)];
-    log::info("sweep", "group {}: unit {} ({})", group, u.id, u.recipe.task.data);
-    UnitHooks hooks;
-    hooks.backend = train_comm->backend();
-    hooks.group = group;
-    hooks.force = o.force;
-    hooks.checkpoints = &checkpoints;
-    hooks.stop_after_steps = steps_budget;
-    // Rank 0 answers the other groups' requests between its own steps.
-    hooks.stop_requested = [&queue, rank] {
-      if (rank == 0) queue.serve_pending();
-      return stop_signalled();
-    };
-    const UnitOutcome out = run_unit(u, *train_comm, (fs::path(run_dir) / "units" / u.id).string(), hooks);
-    if (out.status == UnitStatus::kFailed) ++failed;
-    if (out.status == UnitStatus::kFinished) ++finished;
-    if (out.status == UnitStatus::kPreempted) {
-      ++preempted;
+    const Unit& unit = plan.units[static_cast<size_t>(item)];
+    log::info("sweep", "group {}: unit {} ({})", comms.index, unit.id, unit.recipe.task.data);
+    const UnitOutcome outcome = run_unit(unit, *comms.training, plan.unit_dir(unit), hooks);
+    // A unit stops at the step that uses up the budget, so a finished one leaves at least one.
+    if (hooks.stop_after_steps >= 0)
+      hooks.stop_after_steps = std::max<int64_t>(0, hooks.stop_after_steps - outcome.steps_run);
+    if (outcome.status == UnitStatus::kFailed) ++counts.failed;
+    if (outcome.status == UnitStatus::kFinished) ++counts.finished;
+    if (outcome.status == UnitStatus::kPreempted) {
+      ++counts.preempted;
       // Stop taking work, but keep asking until the queue says it is empty: rank 0 waits for
       // every leader to hear that before it leaves. The items drawn here are left for the
       // requeued job, which plans again from the result files.
-      if (group_comm->rank() == 0)
+      if (group.rank() == 0)
         while (queue.next() >= 0) {
         }
       break;
     }
   }
   if (rank == 0) queue.drain();
+  return counts;
+}
 
-  // Totals over groups (each group's rank 0 counted once).
-  std::vector<int64_t> totals{group_comm->rank() == 0 ? finished : 0, group_comm->rank() == 0 ? failed : 0,
-                              group_comm->rank() == 0 ? preempted : 0};
-  wcomm.all_reduce(totals, dist::ReduceOp::kSum);
-  if (rank == 0) {
+// Totals over groups (each group's rank 0 counted once), summary.txt and the exit code.
+int finish_sweep(dist::World& world, const SweepPlan& plan, const GroupComms& comms, const UnitCounts& counts,
+                 size_t skipped) {
+  const bool leader = comms.group->rank() == 0;
+  std::vector<int64_t> totals{leader ? counts.finished : 0, leader ? counts.failed : 0,
+                              leader ? counts.preempted : 0};
+  world.comm().all_reduce(totals, dist::ReduceOp::kSum);
+  if (world.rank() == 0) {
     std::string table;
     try {
-      table = report::summary_table(run_dir);
+      table = report::summary_table(plan.run_dir);
     } catch (const std::exception& e) {
       table = std::string("(no summary: ") + e.what() + ")\n";
     }
-    atomic_write((fs::path(run_dir) / "summary.txt").string(), table);
+    atomic_write((fs::path(plan.run_dir) / "summary.txt").string(), table);
     fmt::print("\n{}", table);
     log::info("sweep", "{} finished now, {} skipped, {} failed, {} preempted; results in {}", totals[0], skipped,
-              totals[1], totals[2], run_dir);
+              totals[1], totals[2], plan.run_dir);
   }
   if (totals[2] > 0) {
-    if (rank == 0)
+    if (world.rank() == 0)
       log::info("sweep", "stopped ({}): checkpoints written; run the same command again to resume",
                 stop_signal() ? fmt::format("signal {}", stop_signal()) : std::string("--stop-after-steps"));
     return kExitPreempted;
   }
   return totals[1] > 0 ? kExitFailure : kExitOk;
+}
+
+}  // namespace
+
+int run_sweep(dist::World& world, const SweepOptions& options) {
+  // From the start: a signal during planning or set-up must not kill the job unrecorded.
+  install_stop_handlers();
+  const SweepPlan plan = make_plan(world, options);
+  const std::vector<UnitState> states = finished_states(world.comm(), plan);
+  const GroupComms comms = make_group_comms(world, plan);
+  show_plan(world.rank(), plan, states, options);
+  if (options.dry_run) {
+    log::info("sweep", "dry run: nothing trained");
+    return kExitOk;
+  }
+  prepare_run_dir(world.comm(), plan, states, options);
+  write_provenance(world, plan, comms, options);
+  const std::vector<int64_t> todo = units_to_run(plan, states);
+  const UnitCounts counts = run_queue(world, plan, todo, comms, options);
+  return finish_sweep(world, plan, comms, counts, plan.units.size() - todo.size());
 }
 
 }  // namespace sct::sweep

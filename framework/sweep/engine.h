@@ -23,7 +23,8 @@ struct SweepOptions {
   bool dry_run = false;
   bool force = false;              // rerun finished units whose recipe changed
   int threads = 1;                 // per rank, already applied
-  int64_t stop_after_steps = -1;   // testing: preempt after this many steps
+  int64_t stop_after_steps = -1;   // testing: stop as if preempted after this many training steps
+                                   // of this process, counted across its units
   nlohmann::json versions;         // library versions for provenance
 };
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 
 #include "framework/core/error.h"
 #include "framework/core/fs.h"
@@ -21,6 +22,7 @@
 #include "framework/peft/param_count.h"
 #include "framework/peft/saliency.h"
 #include "framework/peft/trainable.h"
+#include "framework/report/unit_result.h"
 #include "framework/train/task_checkpoint.h"
 #include "framework/train/trainer.h"
 
@@ -42,24 +44,224 @@ std::string utc_now() {
 
 std::string channels_path(const std::string& unit_dir) { return (fs::path(unit_dir) / "channels.json").string(); }
 
-nlohmann::json channels_json(const peft::ChannelSelection* sel, bool scores) {
-  if (!sel) return nullptr;
-  nlohmann::json layers = nlohmann::json::array();
-  for (const auto& l : sel->layers) {
-    // qkv mode has two parts per layer; the report shows them side by side as one row.
-    nlohmann::json row = nlohmann::json::array();
-    for (size_t p = 0; p < l.indices.size(); ++p) {
-      const int64_t offset = static_cast<int64_t>(p) * sel->dim;
-      if (scores) {
-        for (double v : (p < l.scores.size() ? l.scores[p] : std::vector<double>())) row.push_back(v);
-      } else {
-        for (int64_t c : l.indices[p]) row.push_back(c + offset);
-      }
+// Per layer, the selected channels; qkv mode has two parts per layer, which the report shows
+// side by side as one row, the second offset by D.
+std::vector<std::vector<int>> channel_rows(const peft::ChannelSelection& selection) {
+  std::vector<std::vector<int>> rows;
+  for (const auto& layer : selection.layers) {
+    std::vector<int> row;
+    for (size_t part = 0; part < layer.indices.size(); ++part) {
+      const int64_t offset = static_cast<int64_t>(part) * selection.dim;
+      for (int64_t c : layer.indices[part]) row.push_back(static_cast<int>(c + offset));
     }
-    layers.push_back(row);
+    rows.push_back(std::move(row));
   }
-  return layers;
+  return rows;
 }
+
+// Per layer, the score of every channel, parts side by side (empty rows for the random strategy).
+std::vector<std::vector<double>> score_rows(const peft::ChannelSelection& selection) {
+  std::vector<std::vector<double>> rows;
+  for (const auto& layer : selection.layers) {
+    std::vector<double> row;
+    for (size_t part = 0; part < layer.indices.size() && part < layer.scores.size(); ++part)
+      row.insert(row.end(), layer.scores[part].begin(), layer.scores[part].end());
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+report::CurvePoint curve_point(const train::EpochMetrics& m) {
+  report::CurvePoint point;
+  point.epoch = static_cast<int>(m.epoch);
+  point.lr = m.lr;
+  point.loss = m.loss;
+  point.train_acc = m.train_acc;
+  point.eval_acc = m.eval_acc ? *m.eval_acc : report::kNaN;  // written as null
+  point.images_per_s = m.images_per_s;
+  point.seconds = m.seconds;
+  return point;
+}
+
+// One unit on the ranks of its group, step by step, holding what the steps hand on. Every
+// step runs inside dist::agree_or_throw: a failure (missing data, bad checkpoint, K > D) is
+// thrown as the same sct::Error on every rank, so the group leaves together and the sweep
+// goes on.
+class UnitRun {
+ public:
+  UnitRun(const Unit& unit, dist::Communicator& comm, const std::string& unit_dir, const UnitHooks& hooks)
+      : start_s_(now_s()), unit_(unit), recipe_(unit.recipe), comm_(comm), unit_dir_(unit_dir), hooks_(hooks) {}
+
+  // The unit directory (rank 0), the task data checked against the recipe, the backbone.
+  void prepare() {
+    dist::agree_or_throw(comm_, [&] {
+      if (comm_.rank() == 0) prepare_directory();
+      open_data();
+      model_ = peft::build_backbone(recipe_, num_classes_, hooks_.checkpoints);
+    });
+  }
+
+  // sct: the channels of the resumed run, else the saliency pass (collective).
+  void choose_channels() {
+    const double start = now_s();
+    dist::agree_or_throw(comm_, [&] {
+      // A resumed unit keeps the channels it started with.
+      if (fs::exists(channels_path(unit_dir_)) && fs::exists(train::checkpoint_path(unit_dir_))) {
+        selection_ = std::make_unique<peft::ChannelSelection>(peft::read_selection(channels_path(unit_dir_)));
+      }
+    });
+    if (!selection_) {
+      dist::agree_or_throw(comm_, [&] {
+        const auto agreed = [this](const std::function<void()>& phase) { dist::agree_or_throw(comm_, phase); };
+        selection_ = std::make_unique<peft::ChannelSelection>(peft::select_channels(*model_, recipe_, comm_, agreed));
+        selection_->task = unit_.task;
+        if (comm_.rank() == 0) peft::write_selection(channels_path(unit_dir_), *selection_);
+      });
+    }
+    saliency_s_ = now_s() - start;
+  }
+
+  // The method's modules on the backbone and the trainable registry.
+  void set_up_method() {
+    dist::agree_or_throw(comm_, [&] {
+      trainable_ = std::make_unique<peft::Trainable>(peft::prepare_method(*model_, recipe_, selection_.get()));
+    });
+    log::info("sweep", "unit {}: {}", unit_.id, trainable_->describe());
+  }
+
+  // Trains (or resumes) the unit; a preempted run returns with its checkpoint written.
+  train::TrainOutcome train() {
+    train::TrainSetup setup;
+    setup.recipe = &recipe_;
+    setup.comm = &comm_;
+    setup.model = model_.get();
+    setup.trainable = trainable_->named();
+    setup.data = file_;
+    setup.unit_dir = unit_dir_;
+    setup.recipe_hash = unit_.hash;
+    if (selection_) setup.checkpoint_meta = {{"channels", channel_rows(*selection_)}};
+    setup.stop_requested = hooks_.stop_requested;
+    setup.stop_after_steps = hooks_.stop_after_steps;
+    train::TrainOutcome trained;
+    dist::agree_or_throw(comm_, [&] { trained = train::train_task(setup); });
+    return trained;
+  }
+
+  // Rank 0 exports the model when the recipe asks and writes result.json; the group then meets.
+  void write_result(const train::TrainOutcome& trained) {
+    if (comm_.rank() == 0) {
+      report::UnitResult result = make_result(trained);
+      if (!recipe_.train.export_model.empty()) {
+        // The whole trained model (backbone, SCT modules, head) for reuse as a checkpoint.
+        model::save_model(recipe_.train.export_model, *model_);
+        result.exported = recipe_.train.export_model;
+        log::info("sweep", "unit {}: model written to {}", unit_.id, recipe_.train.export_model);
+      }
+      atomic_write(result_path(unit_dir_), nlohmann::json(result).dump(1) + "\n");
+    }
+    comm_.barrier();
+  }
+
+  // After an agreed failure: rank 0 writes error.json; every rank logs it.
+  void record_failure(const std::string& message) const {
+    if (comm_.rank() == 0) {
+      report::FailedUnit failed;
+      failed.unit = unit_.id;
+      failed.task = unit_.task;
+      failed.method = unit_.method;
+      failed.seed = unit_.seed;
+      failed.variant = unit_.variant;
+      failed.error = message;
+      failed.failed_at = utc_now();
+      atomic_write(error_path(unit_dir_), nlohmann::json(failed).dump(2) + "\n");
+    }
+    log::error("sweep", "unit {} failed: {}", unit_.id, message);
+  }
+
+ private:
+  // A fresh attempt clears the last error; --force clears the files of another recipe.
+  void prepare_directory() const {
+    fs::create_directories(unit_dir_);
+    fs::remove(error_path(unit_dir_));
+    const std::string checkpoint = train::checkpoint_path(unit_dir_);
+    if (hooks_.force && fs::exists(checkpoint) && train::load_task_checkpoint(checkpoint).recipe_hash != unit_.hash) {
+      log::info("sweep", "unit {}: --force: discarding the checkpoint of another recipe", unit_.id);
+      for (const char* f : {"checkpoint.safetensors", "channels.json", "metrics.jsonl"})
+        fs::remove(fs::path(unit_dir_) / f);
+    }
+  }
+
+  // The task file must exist and match the recipe's classes and image size.
+  void open_data() {
+    if (recipe_.task.data.empty())
+      throw InputError(
+          fmt::format("{}: task '{}' has no data file (key 'task.data')", recipe_.source_path, unit_.task));
+    file_ = std::make_shared<data::TaskFile>(recipe_.task.data);
+    num_classes_ = recipe_.task.num_classes > 0 ? recipe_.task.num_classes : file_->num_classes();
+    if (recipe_.task.num_classes > 0 && recipe_.task.num_classes != file_->num_classes())
+      throw InputError(fmt::format("{}: key 'task.num_classes' = {} but {} has {} classes", recipe_.source_path,
+                                   recipe_.task.num_classes, recipe_.task.data, file_->num_classes()));
+    for (const auto& split : {recipe_.task.train_split, recipe_.task.eval_split}) {
+      const auto& info = file_->split(split);
+      if (info.height != recipe_.model.image_size || info.width != recipe_.model.image_size)
+        throw InputError(fmt::format("{}: split '{}' holds {}x{} images but key 'model.image_size' is {}",
+                                     recipe_.task.data, split, info.height, info.width, recipe_.model.image_size));
+    }
+  }
+
+  // Rank 0, once training has finished: total_s runs until the result is written.
+  report::UnitResult make_result(const train::TrainOutcome& trained) const {
+    report::UnitResult result;
+    result.unit = unit_.id;
+    result.task = unit_.task;
+    result.group = recipe_.task.group.empty() ? file_->metadata().group : recipe_.task.group;
+    result.method = unit_.method;
+    result.seed = unit_.seed;
+    result.variant = unit_.variant;
+    if (selection_) {
+      result.mode = recipe_.peft.mode;
+      result.k = selection_->k;
+      result.channels = channel_rows(*selection_);
+      result.channel_scores = score_rows(*selection_);
+    }
+    result.num_classes = num_classes_;
+    result.dim = model_->config().dim;
+    result.train_split = recipe_.task.train_split;
+    result.eval_split = recipe_.task.eval_split;
+    result.best = trained.best_acc;
+    result.best_epoch = trained.best_epoch;
+    result.last = trained.last_acc;
+    result.trainable = trainable_->numel();
+    result.trainable_without_head = trainable_->numel_without_head();
+    result.head = trainable_->head_numel();
+    result.backbone = peft::count_params(model_->config(), recipe_.peft, num_classes_).backbone;
+    for (const auto& m : trained.curve) result.curve.push_back(curve_point(m));
+    result.saliency_s = saliency_s_;
+    result.train_s = trained.train_s;
+    result.eval_s = trained.eval_s;
+    result.total_s = now_s() - start_s_;
+    result.recipe_hash = unit_.hash;
+    result.world_ranks = comm_.size();
+    result.world_backend = hooks_.backend;
+    result.world_group = hooks_.group;
+    result.resumed = trained.resumed;
+    result.finished_at = utc_now();
+    return result;
+  }
+
+  const double start_s_;
+  const Unit& unit_;
+  const Recipe& recipe_;
+  dist::Communicator& comm_;
+  const std::string& unit_dir_;
+  const UnitHooks& hooks_;
+  std::shared_ptr<data::TaskFile> file_;
+  int64_t num_classes_ = 0;
+  model::ViT model_{nullptr};
+  std::unique_ptr<peft::ChannelSelection> selection_;  // sct only
+  std::unique_ptr<peft::Trainable> trainable_;
+  double saliency_s_ = 0;
+};
 
 }  // namespace
 
@@ -68,149 +270,29 @@ std::string error_path(const std::string& unit_dir) { return (fs::path(unit_dir)
 
 UnitOutcome run_unit(const Unit& unit, dist::Communicator& comm, const std::string& unit_dir,
                      const UnitHooks& hooks) {
-  const Recipe& r = unit.recipe;
-  const double t0 = now_s();
+  UnitRun run(unit, comm, unit_dir, hooks);
   UnitOutcome outcome;
-  std::shared_ptr<data::TaskFile> file;
-  model::ViT model{nullptr};
-  std::unique_ptr<peft::ChannelSelection> selection;
-  std::unique_ptr<peft::Trainable> trainable;
-  int64_t num_classes = 0;
-  double saliency_s = 0;
-
-  // Set-up: every failure here (missing data, bad checkpoint, K > D) is the same on every rank
-  // or is agreed, so the group leaves together and the sweep goes on.
-  auto fail = [&](const dist::Agreement& a) {
+  train::TrainOutcome trained;
+  try {
+    // Only agreed steps in here, so a caught Error was thrown on every rank of the group.
+    run.prepare();
+    if (unit.recipe.peft.method == "sct") run.choose_channels();
+    run.set_up_method();
+    trained = run.train();
+  } catch (const Error& e) {
+    run.record_failure(e.what());
     outcome.status = UnitStatus::kFailed;
-    outcome.error = a.message;
-    if (comm.rank() == 0) {
-      nlohmann::json e{{"schema", 1}, {"unit", unit.id}, {"task", unit.task}, {"method", unit.method},
-                       {"seed", unit.seed}, {"variant", unit.variant}, {"error", a.message}, {"failed_at", utc_now()}};
-      atomic_write(error_path(unit_dir), e.dump(2) + "\n");
-    }
-    log::error("sweep", "unit {} failed: {}", unit.id, a.message);
+    outcome.error = e.what();
     return outcome;
-  };
-
-  dist::Agreement a = dist::agree(comm, [&] {
-    if (comm.rank() == 0) {
-      fs::create_directories(unit_dir);
-      fs::remove(error_path(unit_dir));
-      const std::string ckpt = train::checkpoint_path(unit_dir);
-      if (hooks.force && fs::exists(ckpt) && train::load_task_checkpoint(ckpt).recipe_hash != unit.hash) {
-        log::info("sweep", "unit {}: --force: discarding the checkpoint of another recipe", unit.id);
-        for (const char* f : {"checkpoint.safetensors", "channels.json", "metrics.jsonl"}) fs::remove(fs::path(unit_dir) / f);
-      }
-    }
-    if (r.task.data.empty())
-      throw InputError(fmt::format("{}: task '{}' has no data file (key 'task.data')", r.source_path, unit.task));
-    file = std::make_shared<data::TaskFile>(r.task.data);
-    num_classes = r.task.num_classes > 0 ? r.task.num_classes : file->num_classes();
-    if (r.task.num_classes > 0 && r.task.num_classes != file->num_classes())
-      throw InputError(fmt::format("{}: key 'task.num_classes' = {} but {} has {} classes", r.source_path,
-                                   r.task.num_classes, r.task.data, file->num_classes()));
-    for (const auto& split : {r.task.train_split, r.task.eval_split}) {
-      const auto& info = file->split(split);
-      if (info.height != r.model.image_size || info.width != r.model.image_size)
-        throw InputError(fmt::format("{}: split '{}' holds {}x{} images but key 'model.image_size' is {}",
-                                     r.task.data, split, info.height, info.width, r.model.image_size));
-    }
-    model = peft::build_backbone(r, num_classes, hooks.checkpoints);
-  });
-  if (a.failed) return fail(a);
-
-  if (r.peft.method == "sct") {
-    const double ts = now_s();
-    a = dist::agree(comm, [&] {
-      // A resumed unit keeps the channels it started with.
-      if (fs::exists(channels_path(unit_dir)) && fs::exists(train::checkpoint_path(unit_dir))) {
-        selection = std::make_unique<peft::ChannelSelection>(peft::read_selection(channels_path(unit_dir)));
-      }
-    });
-    if (a.failed) return fail(a);
-    if (!selection) {
-      a = dist::agree(comm, [&] {
-        auto phase = [&](const std::function<void()>& fn) {
-          const dist::Agreement inner = dist::agree(comm, fn);
-          if (inner.failed) throw Error(inner.message, inner.exit_code);
-        };
-        selection = std::make_unique<peft::ChannelSelection>(peft::select_channels(*model, r, comm, phase));
-        selection->task = unit.task;
-        if (comm.rank() == 0) peft::write_selection(channels_path(unit_dir), *selection);
-      });
-      if (a.failed) return fail(a);
-    }
-    saliency_s = now_s() - ts;
   }
-
-  a = dist::agree(comm, [&] { trainable = std::make_unique<peft::Trainable>(peft::prepare_method(*model, r, selection.get())); });
-  if (a.failed) return fail(a);
-  log::info("sweep", "unit {}: {}", unit.id, trainable->describe());
-
-  train::TrainSetup setup;
-  setup.recipe = &r;
-  setup.comm = &comm;
-  setup.model = model.get();
-  setup.trainable = trainable->named();
-  setup.data = file;
-  setup.unit_dir = unit_dir;
-  setup.recipe_hash = unit.hash;
-  if (selection) setup.checkpoint_meta = {{"channels", channels_json(selection.get(), false)}};
-  setup.stop_requested = hooks.stop_requested;
-  setup.stop_after_steps = hooks.stop_after_steps;
-  train::TrainOutcome t;
-  a = dist::agree(comm, [&] { t = train::train_task(setup); });
-  if (a.failed) return fail(a);
-  if (t.preempted) {
+  outcome.steps_run = trained.steps_run;
+  if (trained.preempted) {
     outcome.status = UnitStatus::kPreempted;
     return outcome;
   }
-
-  const peft::ParamCount pc = peft::count_params(model->config(), r.peft, num_classes);
-  outcome.best = t.best_acc;
-  outcome.last = t.last_acc;
-  if (comm.rank() == 0) {
-    nlohmann::json curve = nlohmann::json::array();
-    for (const auto& m : t.curve) curve.push_back(train::to_json(m));
-    nlohmann::json res{
-        {"schema", 1},
-        {"unit", unit.id},
-        {"task", unit.task},
-        {"group", r.task.group.empty() ? file->metadata().group : r.task.group},
-        {"method", unit.method},
-        {"seed", unit.seed},
-        {"variant", unit.variant},
-        {"mode", selection ? nlohmann::json(r.peft.mode) : nlohmann::json(nullptr)},
-        {"k", selection ? nlohmann::json(selection->k) : nlohmann::json(nullptr)},
-        {"num_classes", num_classes},
-        {"dim", model->config().dim},
-        {"train_split", r.task.train_split},
-        {"eval_split", r.task.eval_split},
-        {"accuracy", {{"best", t.best_acc}, {"best_epoch", t.best_epoch}, {"last", t.last_acc}}},
-        {"params",
-         {{"trainable", trainable->numel()},
-          {"trainable_without_head", trainable->numel_without_head()},
-          {"head", trainable->head_numel()},
-          {"backbone", pc.backbone}}},
-        {"channels", channels_json(selection.get(), false)},
-        {"channel_scores", channels_json(selection.get(), true)},
-        {"curve", curve},
-        {"timings",
-         {{"saliency_s", saliency_s}, {"train_s", t.train_s}, {"eval_s", t.eval_s}, {"total_s", now_s() - t0}}},
-        {"recipe_hash", unit.hash},
-        {"world", {{"ranks", comm.size()}, {"backend", hooks.backend}, {"group", hooks.group}}},
-        {"resumed", t.resumed},
-        {"finished_at", utc_now()},
-    };
-    if (!r.train.export_model.empty()) {
-      // The whole trained model (backbone, SCT modules, head) for reuse as a checkpoint.
-      model::save_model(r.train.export_model, *model);
-      res["exported"] = r.train.export_model;
-      log::info("sweep", "unit {}: model written to {}", unit.id, r.train.export_model);
-    }
-    atomic_write(result_path(unit_dir), res.dump(1) + "\n");
-  }
-  comm.barrier();
+  run.write_result(trained);
+  outcome.best = trained.best_acc;
+  outcome.last = trained.last_acc;
   return outcome;
 }
 

@@ -1,7 +1,9 @@
-// Runs one unit of a sweep on the ranks of one group: data, backbone, saliency and SCT modules
-// (sct), the trainable registry, training (or resume), and the atomic result.json.
+// Runs one unit of a sweep on the ranks of one group: data, backbone, channels (sct: saliency
+// or the resumed selection), the trainable registry, training (or resume), and the atomic
+// result.json (or error.json).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -19,10 +21,11 @@ namespace sct::sweep {
 struct UnitHooks {
   std::function<bool()> stop_requested;  // polled at every training step (preemption, queue service)
   int64_t stop_after_steps = -1;         // testing: stop as if preempted after this many steps
+                                         // (what is left of the process's --stop-after-steps)
   std::string backend;                   // "mpi" / "nccl", for the result file
   int group = 0;
-  bool force = false;
-  peft::CheckpointCache* checkpoints = nullptr;  // the process's pre-trained backbone, read once  // discard a checkpoint written by another recipe instead of refusing it
+  bool force = false;  // discard a checkpoint written by another recipe instead of refusing it
+  peft::CheckpointCache* checkpoints = nullptr;  // the process's pre-trained backbone, read once
 };
 
 enum class UnitStatus { kFinished, kFailed, kPreempted };
@@ -31,6 +34,7 @@ struct UnitOutcome {
   UnitStatus status = UnitStatus::kFinished;
   std::string error;  // one line, kFailed only
   double best = -1, last = -1;
+  int64_t steps_run = 0;  // training steps this process ran for the unit (0 when it failed)
 };
 
 // Collective over `comm` (the group). Never throws for failures of the unit itself: they are

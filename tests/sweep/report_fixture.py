@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes a synthetic finished sweep (framework/sweep/RESULTS.md, schema 1) for the report tests.
+"""Writes a synthetic finished sweep (framework/report/RESULTS.md, schema 1) for the report tests.
 
 usage: report_fixture.py RUN_DIR [--broken]
 

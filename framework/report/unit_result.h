@@ -1,0 +1,85 @@
+// The result files of one sweep unit (framework/report/RESULTS.md, schema 1) as plain structs
+// with their JSON form: the sweep writes them (to_json), the reports read them back (from_json).
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sct::report {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// What is wrong inside one result or error file, without the file name (the caller adds it):
+// "key 'accuracy.best': expected a number, found nothing (missing)".
+struct SchemaError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// One epoch of a unit's curve (a line of metrics.jsonl); null values are NaN.
+struct CurvePoint {
+  int epoch = 0;
+  double lr = kNaN, loss = kNaN, train_acc = kNaN, eval_acc = kNaN;
+  double images_per_s = kNaN, seconds = kNaN;
+};
+
+// One finished unit (units/<id>/result.json). Optional fields keep their defaults when absent.
+struct UnitResult {
+  std::string unit;  // the unit id; the run loader replaces it with the directory name under units/
+  std::string file;  // not in the JSON: path of the result.json it was read from
+  std::string task, group, method, variant;
+  std::string mode;  // sct only; "" is written as null
+  int64_t seed = 0;
+  int64_t k = -1;  // sct only; -1 is written as null
+  int64_t num_classes = 0;
+  int64_t dim = 0;  // channels per layer (D)
+  std::string train_split, eval_split;
+  double best = 0, last = 0;  // top-1 %, best over the evaluations and after the last epoch
+  int64_t best_epoch = -1;
+  int64_t trainable = -1, trainable_without_head = 0, head = -1, backbone = -1;
+  // Per layer; empty (no selection) is written as null.
+  std::vector<std::vector<int>> channels;           // selected channel indices
+  std::vector<std::vector<double>> channel_scores;  // score of every channel
+  std::vector<CurvePoint> curve;
+  double saliency_s = kNaN, train_s = kNaN, eval_s = kNaN, total_s = 0;
+  std::string recipe_hash;
+  int64_t world_ranks = 0;  // the group that trained the unit
+  std::string world_backend;
+  int64_t world_group = 0;
+  bool resumed = false;
+  std::string finished_at;  // UTC, ISO 8601
+  std::string exported;     // where the trained model was written; "" leaves the key out
+
+  // Column label of the configuration: the method, plus "[variant]" when there is one.
+  std::string config() const;
+};
+
+// A unit that ran and failed (units/<id>/error.json).
+struct FailedUnit {
+  std::string unit;  // the run loader replaces it with the directory name under units/
+  std::string file;  // not in the JSON: path of the error.json it was read from
+  std::string task, method, variant;
+  int64_t seed = 0;
+  std::string error;      // one line
+  std::string failed_at;  // UTC, ISO 8601
+};
+
+void to_json(nlohmann::json& j, const CurvePoint& point);
+void to_json(nlohmann::json& j, const UnitResult& result);
+void to_json(nlohmann::json& j, const FailedUnit& failed);
+
+// Reads a result.json object. Throws SchemaError naming the key when a required field is
+// missing or has the wrong type; a fault in an optional part is appended to `notes` (and that
+// part left at its default) when notes is given, else thrown too.
+UnitResult read_unit_result(const nlohmann::json& j, std::vector<std::string>* notes);
+// Strict: read_unit_result(j, nullptr).
+void from_json(const nlohmann::json& j, UnitResult& result);
+// Only "error" is required (SchemaError otherwise); the other fields are informational and
+// taken when they have their written type.
+void from_json(const nlohmann::json& j, FailedUnit& failed);
+
+}  // namespace sct::report
