@@ -19,6 +19,7 @@
 #include "framework/model/vit_io.h"
 #include "framework/peft/backbone.h"
 #include "framework/peft/channels.h"
+#include "framework/peft/method.h"
 #include "framework/peft/param_count.h"
 #include "framework/peft/saliency.h"
 #include "framework/peft/trainable.h"
@@ -276,7 +277,7 @@ UnitOutcome run_unit(const Unit& unit, dist::Communicator& comm, const std::stri
   try {
     // Only agreed steps in here, so a caught Error was thrown on every rank of the group.
     run.prepare();
-    if (unit.recipe.peft.method == "sct") run.choose_channels();
+    if (peft::needs_selection(unit.recipe.peft.method)) run.choose_channels();
     run.set_up_method();
     trained = run.train();
   } catch (const Error& e) {
