@@ -5,6 +5,7 @@
 
 #include <toml++/toml.h>
 
+#include <any>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -132,13 +133,13 @@ class Reader {
   Reader(const toml::table& root, const Locations& locs) : locs_(locs) { push(&root, ""); }
 
   template <typename T, typename Check = std::nullptr_t>
-  void field(const char* key, T& out, Check check = nullptr) {
+  void field(const Key& key, T& out, Check check = nullptr) {
     const toml::table* t = frames_.back().table;
     if (!t) return;
-    const toml::node* node = t->get(key);
+    const toml::node* node = t->get(key.name);
     if (!node) return;
-    frames_.back().used.insert(key);
-    const std::string dotted = path(key);
+    frames_.back().used.insert(key.name);
+    const std::string dotted = path(key.name);
     read(*node, dotted, out);
     if constexpr (!std::is_same_v<Check, std::nullptr_t>) {
       std::string problem = check(out);
@@ -147,18 +148,18 @@ class Reader {
   }
 
   template <typename Fn>
-  void section(const char* key, Fn&& body) {
+  void section(const Key& key, Fn&& body) {
     const toml::table* t = frames_.back().table;
     const toml::table* sub = nullptr;
     if (t) {
-      if (const toml::node* node = t->get(key)) {
-        frames_.back().used.insert(key);
+      if (const toml::node* node = t->get(key.name)) {
+        frames_.back().used.insert(key.name);
         if (!node->is_table())
-          fail(path(key), fmt::format("expects a table, found {}", type_name(*node)));
+          fail(path(key.name), fmt::format("expects a table, found {}", type_name(*node)));
         sub = node->as_table();
       }
     }
-    push(sub, path(key));
+    push(sub, path(key.name));
     body();
     finish_frame();
     frames_.pop_back();
@@ -278,12 +279,12 @@ class Writer {
   std::string text;
 
   template <typename T, typename Check = std::nullptr_t>
-  void field(const char* key, const T& value, Check = nullptr) {
-    text += fmt::format("{} = {}\n", key, render(value));
+  void field(const Key& key, const T& value, Check = nullptr) {
+    text += fmt::format("{} = {}\n", key.name, render(value));
   }
   template <typename Fn>
-  void section(const char* key, Fn&& body) {
-    text += fmt::format("\n[{}]\n", key);
+  void section(const Key& key, Fn&& body) {
+    text += fmt::format("\n[{}]\n", key.name);
     body();
   }
 
@@ -324,19 +325,55 @@ class KeyLister {
  public:
   std::vector<std::string> keys;
   template <typename T, typename Check = std::nullptr_t>
-  void field(const char* key, const T&, Check = nullptr) {
-    keys.push_back(prefix_.empty() ? key : prefix_ + "." + key);
+  void field(const Key& key, const T&, Check = nullptr) {
+    keys.push_back(prefix_.empty() ? key.name : prefix_ + "." + key.name);
   }
   template <typename Fn>
-  void section(const char* key, Fn&& body) {
+  void section(const Key& key, Fn&& body) {
     std::string saved = prefix_;
-    prefix_ = prefix_.empty() ? key : prefix_ + "." + key;
+    prefix_ = prefix_.empty() ? key.name : prefix_ + "." + key.name;
     body();
     prefix_ = saved;
   }
 
  private:
   std::string prefix_;
+};
+
+// The values of the kNoTraining keys: taken from one recipe, then put into another. Both visits
+// walk the same schema, so the n-th value taken belongs to the n-th key put.
+class UntrainedKeys {
+ public:
+  void take_from(Recipe& recipe) {
+    restoring_ = false;
+    values_.clear();
+    visit_recipe(*this, recipe);
+  }
+  void put_into(Recipe& recipe) {
+    restoring_ = true;
+    next_ = 0;
+    visit_recipe(*this, recipe);
+  }
+
+  template <typename T, typename Check = std::nullptr_t>
+  void field(const Key& key, T& value, Check = nullptr) {
+    if (key.role != kNoTraining && !in_untrained_section_) return;
+    if (restoring_) value = std::any_cast<const T&>(values_.at(next_++));
+    else values_.emplace_back(value);
+  }
+  template <typename Fn>
+  void section(const Key& key, Fn&& body) {
+    const bool outer = in_untrained_section_;
+    in_untrained_section_ = outer || key.role == kNoTraining;
+    body();
+    in_untrained_section_ = outer;
+  }
+
+ private:
+  std::vector<std::any> values_;
+  size_t next_ = 0;
+  bool restoring_ = false;
+  bool in_untrained_section_ = false;
 };
 
 // ${VAR} and ${VAR:-default} in path values, so shipped recipes can point at a data root.
@@ -378,6 +415,7 @@ Recipe bind_recipe(const toml::table& merged, const Locations& locs, const std::
   reader.finish();
   resolve_task_paths(r, locs);
   r.source_path = source;
+  r.locations = locs;
   const std::string stem = fs::path(source).stem().string();
   if (r.name.empty()) r.name = stem;
   if (r.task.name.empty()) r.task.name = fragment.empty() ? r.name : fs::path(fragment).stem().string();
@@ -441,16 +479,17 @@ std::string recipe_to_toml(const Recipe& recipe) {
 std::string recipe_hash(const Recipe& recipe) { return hex64(fnv1a64(recipe_to_toml(recipe))); }
 
 std::string training_hash(const Recipe& recipe) {
-  Recipe r = recipe;
-  const Recipe defaults;
-  r.name = defaults.name;
-  r.description = defaults.description;
-  r.threads = defaults.threads;
-  r.device = defaults.device;
-  r.out = defaults.out;
-  r.data.prefetch = defaults.data.prefetch;
-  r.sweep = defaults.sweep;
-  return hex64(fnv1a64(recipe_to_toml(r)));
+  Recipe defaults, copy = recipe;
+  UntrainedKeys untrained;
+  untrained.take_from(defaults);
+  untrained.put_into(copy);
+  return hex64(fnv1a64(recipe_to_toml(copy)));
+}
+
+std::string Recipe::where(const std::string& key) const {
+  const auto it = locations.find(key);
+  if (it != locations.end()) return it->second;
+  return source_path.empty() ? "recipe" : source_path;
 }
 
 std::vector<std::string> recipe_keys() {

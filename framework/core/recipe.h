@@ -95,6 +95,13 @@ struct Recipe {
   SweepSection sweep;
 
   std::string source_path;      // the recipe file given on the command line (not a key)
+  // Where each key that was set came from, dotted key -> "file:line" (or "--set key=value" for
+  // an override), through extends chains and task fragments. Not a key: never hashed or written.
+  std::map<std::string, std::string> locations;
+
+  // The location of `key` for error messages: locations[key]; when the key was not set (its
+  // value is the default), source_path, or "recipe" for a recipe made in code.
+  std::string where(const std::string& key) const;
 };
 
 // Loads `path`, follows `extends`, merges the task `fragment` file over it when given (a
@@ -103,8 +110,9 @@ struct Recipe {
 Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides = {},
                    const std::string& fragment = "");
 
-// Parses recipe text directly (tests); `name` is used as the file name in errors, and
-// `extends` is resolved relative to `base_dir`.
+// Parses recipe text directly (tests); `name` is used as the file name in errors and as
+// source_path, and `extends` is resolved relative to the directory part of `name` (the current
+// directory when it has none), like a file at that path.
 Recipe parse_recipe(const std::string& text, const std::string& name,
                     const std::vector<std::string>& overrides = {});
 
@@ -114,9 +122,10 @@ std::string recipe_to_toml(const Recipe& recipe);
 // 16 hex digits of FNV-1a over recipe_to_toml: identifies a resolved recipe.
 std::string recipe_hash(const Recipe& recipe);
 
-// Identifies what a unit computes: the hash of the resolved recipe without the keys that do
-// not change results (name, description, threads, device, out, data.prefetch, the sweep
-// section). A finished unit whose training hash changed is an error unless forced.
+// Identifies what a unit computes: the hash of the resolved recipe with the keys that do not
+// change results (kNoTraining in recipe_fields.h: name, description, threads, device, out,
+// data.prefetch, the sweep section) at their defaults. A finished unit whose training hash
+// changed is an error unless forced.
 std::string training_hash(const Recipe& recipe);
 
 // Every valid dotted key ("train.lr", "seed", ...), for suggestions and docs.

@@ -1,6 +1,6 @@
-// The recipe schema: one list of fields with their checks, visited by the reader (TOML ->
-// structs), the writer (structs -> resolved TOML) and the key lister (suggestions).
-// Internal to framework/core; add a field here and in recipe.h, nowhere else.
+// The recipe schema: one list of fields with their checks and roles, visited by the reader
+// (TOML -> structs), the writer (structs -> resolved TOML), the key lister (suggestions) and
+// training_hash. Internal to framework/core; add a field here and in recipe.h, nowhere else.
 #pragma once
 
 #include <fmt/format.h>
@@ -12,6 +12,18 @@
 #include "framework/core/recipe.h"
 
 namespace sct {
+
+// Whether a key changes what a unit computes. training_hash resets kNoTraining keys, and every
+// key inside a kNoTraining section, to their defaults before hashing.
+enum KeyRole { kTraining, kNoTraining };
+
+// A key as the visitors see it: `v.field("seed", ...)` or `v.field({"out", kNoTraining}, ...)`.
+struct Key {
+  Key(const char* key_name, KeyRole key_role = kTraining) : name(key_name), role(key_role) {}  // implicit
+  const char* name;
+  KeyRole role;
+};
+
 namespace checks {
 
 inline auto one_of(std::initializer_list<const char*> allowed) {
@@ -46,12 +58,12 @@ inline auto length(size_t n) {
 template <typename V>
 void visit_recipe(V& v, Recipe& r) {
   using namespace checks;
-  v.field("name", r.name);
-  v.field("description", r.description);
+  v.field({"name", kNoTraining}, r.name);
+  v.field({"description", kNoTraining}, r.description);
   v.field("seed", r.seed, at_least(0));
-  v.field("threads", r.threads, at_least(0));
-  v.field("device", r.device, one_of({"auto", "cpu", "cuda"}));
-  v.field("out", r.out);
+  v.field({"threads", kNoTraining}, r.threads, at_least(0));
+  v.field({"device", kNoTraining}, r.device, one_of({"auto", "cpu", "cuda"}));
+  v.field({"out", kNoTraining}, r.out);
   v.section("model", [&] {
     auto& m = r.model;
     v.field("checkpoint", m.checkpoint);
@@ -79,7 +91,7 @@ void visit_recipe(V& v, Recipe& r) {
     v.field("std", d.std, length(3));
     v.field("hflip", d.hflip);
     v.field("randaugment", d.randaugment);
-    v.field("prefetch", d.prefetch, at_least(0));
+    v.field({"prefetch", kNoTraining}, d.prefetch, at_least(0));
   });
   v.section("peft", [&] {
     auto& p = r.peft;
@@ -117,7 +129,7 @@ void visit_recipe(V& v, Recipe& r) {
     v.field("drop_last", t.drop_last);
     v.field("export", t.export_model);
   });
-  v.section("sweep", [&] {
+  v.section({"sweep", kNoTraining}, [&] {
     auto& w = r.sweep;
     v.field("tasks", w.tasks);
     v.field("methods", w.methods, [](const std::vector<std::string>& ms) -> std::string {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "framework/core/error.h"
 #include "framework/core/strings.h"
@@ -71,6 +72,148 @@ herr_t collect_link(hid_t, const char* name, const H5L_info_t*, void* data) {
   return 0;
 }
 
+// The error for an HDF5 call on `path` that failed, with HDF5's own text; a file-locking
+// failure says how to turn locking off.
+InputError open_failure(const std::string& path, const std::string& what) {
+  const std::string e = h5::error_text();
+  if (h5::is_lock_error(e))
+    return InputError(fmt::format(
+        "{}: cannot open: {} (file locking failed; for read-only use on network file systems "
+        "set HDF5_USE_FILE_LOCKING=FALSE)", path, e));
+  return InputError(fmt::format("{}: {}{}", path, what, e.empty() ? "" : " (" + e + ")"));
+}
+
+void check_is_file(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) throw InputError(fmt::format("{}: no such task file", path));
+  if (S_ISDIR(st.st_mode)) throw InputError(fmt::format("{}: is a directory, expected a task file (.h5)", path));
+}
+
+// The steps below run under h5::Lock.
+h5::Handle open_hdf5(const std::string& path) {
+  const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
+  if (is_hdf5 <= 0) throw open_failure(path, "not an HDF5 file (wrong signature, or corrupt)");
+  h5::Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (!file.valid()) throw open_failure(path, "cannot open HDF5 file, truncated or corrupt");
+  return file;
+}
+
+// Fills `meta` from the root attributes (all but height and width) and returns the
+// 'image_size' attribute when present, checked to hold two values.
+std::optional<std::vector<int64_t>> read_root_attributes(hid_t f, const std::string& path, TaskMetadata& meta) {
+  if (auto fmt_name = h5::read_string_attr(f, "format", path); fmt_name && *fmt_name != kFormatName)
+    throw InputError(fmt::format("{}: attribute 'format' is '{}', expected '{}'", path, *fmt_name, kFormatName));
+  meta.format_version = h5::read_int_attr(f, "format_version", path).value_or(kFormatVersion);
+  if (meta.format_version > kFormatVersion)
+    throw InputError(fmt::format("{}: format_version {} is newer than this reader ({})", path,
+                                 meta.format_version, kFormatVersion));
+  const auto classes = h5::read_int_attr(f, "num_classes", path);
+  if (!classes)
+    throw InputError(fmt::format("{}: root attribute 'num_classes' is missing (schema: datasets/README.md)", path));
+  if (*classes < 1) throw InputError(fmt::format("{}: num_classes is {}, expected >= 1", path, *classes));
+  meta.num_classes = *classes;
+  meta.task = h5::read_string_attr(f, "task", path).value_or(stem(path));
+  meta.group = h5::read_string_attr(f, "group", path).value_or("");
+  meta.source = h5::read_string_attr(f, "source", path).value_or("");
+  meta.resize_method = h5::read_string_attr(f, "resize_method", path).value_or("");
+  meta.checksum = h5::read_string_attr(f, "checksum", path).value_or("");
+  meta.converter_version = h5::read_string_attr(f, "converter_version", path).value_or("");
+  meta.class_names = h5::read_string_list_attr(f, "class_names", path).value_or(std::vector<std::string>{});
+  if (!meta.class_names.empty() && static_cast<int64_t>(meta.class_names.size()) != meta.num_classes)
+    throw InputError(fmt::format("{}: attribute 'class_names' has {} names, num_classes is {}", path,
+                                 meta.class_names.size(), meta.num_classes));
+  auto image_size = h5::read_int_list_attr(f, "image_size", path);
+  if (image_size && image_size->size() != 2)
+    throw InputError(fmt::format("{}: attribute 'image_size' should be [height, width], found {} values",
+                                 path, image_size->size()));
+  return image_size;
+}
+
+std::vector<std::string> root_links(hid_t f, const std::string& path) {
+  std::vector<std::string> links;
+  if (H5Literate(f, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_link, &links) < 0)
+    throw open_failure(path, "cannot list the root group, corrupt file");
+  return links;
+}
+
+// Opens `group`/images and checks it is uint8 (N, H, W, 3) with N > 0; returns it and its dims.
+h5::Handle open_images(hid_t group, const std::string& path, const std::string& split, std::vector<hsize_t>& dims) {
+  const std::string ds_images = "/" + split + "/images";
+  h5::Handle images(H5Dopen2(group, "images", H5P_DEFAULT));
+  if (!images.valid()) throw open_failure(path, fmt::format("cannot open dataset '{}'", ds_images));
+  h5::Handle itype(H5Dget_type(images.get()));
+  if (H5Tget_class(itype.get()) != H5T_INTEGER || H5Tget_size(itype.get()) != 1 ||
+      H5Tget_sign(itype.get()) != H5T_SGN_NONE)
+    throw InputError(fmt::format("{}: dataset '{}' has dtype {}, expected uint8", path, ds_images,
+                                 dtype_text(itype.get())));
+  dims = dataset_dims(images.get());
+  if (dims.size() != 4 || dims[3] != 3 || dims[1] == 0 || dims[2] == 0)
+    throw InputError(fmt::format("{}: dataset '{}' has shape {}, expected (N, H, W, 3)", path,
+                                 ds_images, shape_text(dims)));
+  if (dims[0] == 0) throw InputError(fmt::format("{}: split '{}' is empty ('{}' has 0 images)", path, split, ds_images));
+  return images;
+}
+
+// Reads `group`/labels: integers, one per image, each in [0, num_classes).
+std::vector<int64_t> read_labels(hid_t group, const std::string& path, const std::string& split, hsize_t count,
+                                 int64_t num_classes) {
+  const std::string ds_images = "/" + split + "/images", ds_labels = "/" + split + "/labels";
+  h5::Handle labels(H5Dopen2(group, "labels", H5P_DEFAULT));
+  if (!labels.valid()) throw open_failure(path, fmt::format("cannot open dataset '{}'", ds_labels));
+  h5::Handle ltype(H5Dget_type(labels.get()));
+  if (H5Tget_class(ltype.get()) != H5T_INTEGER)
+    throw InputError(fmt::format("{}: dataset '{}' has dtype {}, expected an integer type", path,
+                                 ds_labels, dtype_text(ltype.get())));
+  const auto ldims = dataset_dims(labels.get());
+  if (ldims.size() != 1 || ldims[0] != count)
+    throw InputError(fmt::format("{}: dataset '{}' has shape {}, expected ({},) to match '{}'", path,
+                                 ds_labels, shape_text(ldims), count, ds_images));
+  std::vector<int64_t> values(count);
+  if (H5Dread(labels.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
+    throw open_failure(path, fmt::format("cannot read dataset '{}', corrupt", ds_labels));
+  for (size_t i = 0; i < values.size(); ++i)
+    if (values[i] < 0 || values[i] >= num_classes)
+      throw InputError(fmt::format("{}: dataset '{}' holds label {} at index {}, outside [0, {}) (num_classes)",
+                                   path, ds_labels, values[i], i, num_classes));
+  return values;
+}
+
+struct SplitData {
+  SplitInfo info;
+  std::vector<int64_t> labels;
+  h5::Handle images;
+};
+
+// The split in root link `name`, checked; nullopt when `name` is not a group holding
+// 'images' or 'labels' (other objects are allowed at the root).
+std::optional<SplitData> read_split(hid_t f, const std::string& path, const std::string& name, int64_t num_classes,
+                                    const std::optional<std::vector<int64_t>>& image_size) {
+  h5::Handle obj(H5Oopen(f, name.c_str(), H5P_DEFAULT));
+  if (!obj.valid()) throw open_failure(path, fmt::format("cannot open '/{}'", name));
+  if (H5Iget_type(obj.get()) != H5I_GROUP) return std::nullopt;
+  const bool has_images = H5Lexists(obj.get(), "images", H5P_DEFAULT) > 0;
+  const bool has_labels = H5Lexists(obj.get(), "labels", H5P_DEFAULT) > 0;
+  if (!has_images && !has_labels) return std::nullopt;
+  if (!has_images || !has_labels)
+    throw InputError(fmt::format("{}: group '/{}' has no '{}' dataset (a split needs 'images' and 'labels')",
+                                 path, name, has_images ? "labels" : "images"));
+  SplitData data;
+  std::vector<hsize_t> dims;
+  data.images = open_images(obj.get(), path, name, dims);
+  data.labels = read_labels(obj.get(), path, name, dims[0], num_classes);
+  if (image_size && ((*image_size)[0] != static_cast<int64_t>(dims[1]) ||
+                     (*image_size)[1] != static_cast<int64_t>(dims[2])))
+    throw InputError(fmt::format("{}: dataset '{}' holds {}x{} images, attribute image_size says {}x{}",
+                                 path, "/" + name + "/images", dims[1], dims[2], (*image_size)[0], (*image_size)[1]));
+  data.info.name = name;
+  data.info.count = static_cast<int64_t>(dims[0]);
+  data.info.height = static_cast<int64_t>(dims[1]);
+  data.info.width = static_cast<int64_t>(dims[2]);
+  data.info.checksum = h5::read_string_attr(obj.get(), "checksum", path + ":/" + name).value_or("");
+  data.info.compression = compression_text(data.images.get());
+  return data;
+}
+
 }  // namespace
 
 TaskFile::TaskFile(const std::string& path) : path_(path), impl_(std::make_unique<Impl>()) {
@@ -85,110 +228,17 @@ TaskFile::TaskFile(const std::string& path) : path_(path), impl_(std::make_uniqu
 
 void TaskFile::open() {
   const std::string& path = path_;
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) throw InputError(fmt::format("{}: no such task file", path));
-  if (S_ISDIR(st.st_mode)) throw InputError(fmt::format("{}: is a directory, expected a task file (.h5)", path));
-
+  check_is_file(path);
   h5::Lock lock;
-  auto open_failure = [&](const std::string& what) {
-    const std::string e = h5::error_text();
-    if (h5::is_lock_error(e))
-      return InputError(fmt::format(
-          "{}: cannot open: {} (file locking failed; for read-only use on network file systems "
-          "set HDF5_USE_FILE_LOCKING=FALSE)", path, e));
-    return InputError(fmt::format("{}: {}{}", path, what, e.empty() ? "" : " (" + e + ")"));
-  };
-  const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
-  if (is_hdf5 <= 0) throw open_failure("not an HDF5 file (wrong signature, or corrupt)");
-  impl_->file = h5::Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (!impl_->file.valid()) throw open_failure("cannot open HDF5 file, truncated or corrupt");
+  impl_->file = open_hdf5(path);
   const hid_t f = impl_->file.get();
-
-  // Root attributes.
-  if (auto fmt_name = h5::read_string_attr(f, "format", path); fmt_name && *fmt_name != kFormatName)
-    throw InputError(fmt::format("{}: attribute 'format' is '{}', expected '{}'", path, *fmt_name, kFormatName));
-  meta_.format_version = h5::read_int_attr(f, "format_version", path).value_or(kFormatVersion);
-  if (meta_.format_version > kFormatVersion)
-    throw InputError(fmt::format("{}: format_version {} is newer than this reader ({})", path,
-                                 meta_.format_version, kFormatVersion));
-  const auto classes = h5::read_int_attr(f, "num_classes", path);
-  if (!classes)
-    throw InputError(fmt::format("{}: root attribute 'num_classes' is missing (schema: datasets/README.md)", path));
-  if (*classes < 1) throw InputError(fmt::format("{}: num_classes is {}, expected >= 1", path, *classes));
-  meta_.num_classes = *classes;
-  meta_.task = h5::read_string_attr(f, "task", path).value_or(stem(path));
-  meta_.group = h5::read_string_attr(f, "group", path).value_or("");
-  meta_.source = h5::read_string_attr(f, "source", path).value_or("");
-  meta_.resize_method = h5::read_string_attr(f, "resize_method", path).value_or("");
-  meta_.checksum = h5::read_string_attr(f, "checksum", path).value_or("");
-  meta_.converter_version = h5::read_string_attr(f, "converter_version", path).value_or("");
-  meta_.class_names = h5::read_string_list_attr(f, "class_names", path).value_or(std::vector<std::string>{});
-  if (!meta_.class_names.empty() && static_cast<int64_t>(meta_.class_names.size()) != meta_.num_classes)
-    throw InputError(fmt::format("{}: attribute 'class_names' has {} names, num_classes is {}", path,
-                                 meta_.class_names.size(), meta_.num_classes));
-  const auto image_size = h5::read_int_list_attr(f, "image_size", path);
-  if (image_size && image_size->size() != 2)
-    throw InputError(fmt::format("{}: attribute 'image_size' should be [height, width], found {} values",
-                                 path, image_size->size()));
-
-  // Splits: root groups holding 'images' and 'labels'.
-  std::vector<std::string> links;
-  if (H5Literate(f, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_link, &links) < 0)
-    throw open_failure("cannot list the root group, corrupt file");
-  for (const auto& name : links) {
-    h5::Handle obj(H5Oopen(f, name.c_str(), H5P_DEFAULT));
-    if (!obj.valid()) throw open_failure(fmt::format("cannot open '/{}'", name));
-    if (H5Iget_type(obj.get()) != H5I_GROUP) continue;
-    const bool has_images = H5Lexists(obj.get(), "images", H5P_DEFAULT) > 0;
-    const bool has_labels = H5Lexists(obj.get(), "labels", H5P_DEFAULT) > 0;
-    if (!has_images && !has_labels) continue;
-    if (!has_images || !has_labels)
-      throw InputError(fmt::format("{}: group '/{}' has no '{}' dataset (a split needs 'images' and 'labels')",
-                                   path, name, has_images ? "labels" : "images"));
-    const std::string ds_images = "/" + name + "/images", ds_labels = "/" + name + "/labels";
-    h5::Handle images(H5Dopen2(obj.get(), "images", H5P_DEFAULT));
-    if (!images.valid()) throw open_failure(fmt::format("cannot open dataset '{}'", ds_images));
-    h5::Handle itype(H5Dget_type(images.get()));
-    if (H5Tget_class(itype.get()) != H5T_INTEGER || H5Tget_size(itype.get()) != 1 ||
-        H5Tget_sign(itype.get()) != H5T_SGN_NONE)
-      throw InputError(fmt::format("{}: dataset '{}' has dtype {}, expected uint8", path, ds_images,
-                                   dtype_text(itype.get())));
-    const auto dims = dataset_dims(images.get());
-    if (dims.size() != 4 || dims[3] != 3 || dims[1] == 0 || dims[2] == 0)
-      throw InputError(fmt::format("{}: dataset '{}' has shape {}, expected (N, H, W, 3)", path,
-                                   ds_images, shape_text(dims)));
-    if (dims[0] == 0) throw InputError(fmt::format("{}: split '{}' is empty ('{}' has 0 images)", path, name, ds_images));
-    h5::Handle labels(H5Dopen2(obj.get(), "labels", H5P_DEFAULT));
-    if (!labels.valid()) throw open_failure(fmt::format("cannot open dataset '{}'", ds_labels));
-    h5::Handle ltype(H5Dget_type(labels.get()));
-    if (H5Tget_class(ltype.get()) != H5T_INTEGER)
-      throw InputError(fmt::format("{}: dataset '{}' has dtype {}, expected an integer type", path,
-                                   ds_labels, dtype_text(ltype.get())));
-    const auto ldims = dataset_dims(labels.get());
-    if (ldims.size() != 1 || ldims[0] != dims[0])
-      throw InputError(fmt::format("{}: dataset '{}' has shape {}, expected ({},) to match '{}'", path,
-                                   ds_labels, shape_text(ldims), dims[0], ds_images));
-    std::vector<int64_t> values(dims[0]);
-    if (H5Dread(labels.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
-      throw open_failure(fmt::format("cannot read dataset '{}', corrupt", ds_labels));
-    for (size_t i = 0; i < values.size(); ++i)
-      if (values[i] < 0 || values[i] >= meta_.num_classes)
-        throw InputError(fmt::format("{}: dataset '{}' holds label {} at index {}, outside [0, {}) (num_classes)",
-                                     path, ds_labels, values[i], i, meta_.num_classes));
-    if (image_size && ((*image_size)[0] != static_cast<int64_t>(dims[1]) ||
-                       (*image_size)[1] != static_cast<int64_t>(dims[2])))
-      throw InputError(fmt::format("{}: dataset '{}' holds {}x{} images, attribute image_size says {}x{}",
-                                   path, ds_images, dims[1], dims[2], (*image_size)[0], (*image_size)[1]));
-    SplitInfo info;
-    info.name = name;
-    info.count = static_cast<int64_t>(dims[0]);
-    info.height = static_cast<int64_t>(dims[1]);
-    info.width = static_cast<int64_t>(dims[2]);
-    info.checksum = h5::read_string_attr(obj.get(), "checksum", path + ":/" + name).value_or("");
-    info.compression = compression_text(images.get());
-    splits_[name] = info;
-    labels_[name] = std::move(values);
-    impl_->images[name] = std::move(images);
+  const auto image_size = read_root_attributes(f, path, meta_);
+  for (const auto& name : root_links(f, path)) {
+    std::optional<SplitData> data = read_split(f, path, name, meta_.num_classes, image_size);
+    if (!data) continue;
+    splits_[name] = data->info;
+    labels_[name] = std::move(data->labels);
+    impl_->images[name] = std::move(data->images);
   }
   if (splits_.empty())
     throw InputError(fmt::format("{}: no splits (root groups holding 'images' and 'labels')", path));

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 
@@ -107,105 +108,119 @@ at::Tensor to_google(const at::Tensor& t, Layout layout, int64_t heads) {
   return t;
 }
 
+std::string key_of(const CheckpointTensor& t) {
+  return t.source.rfind(kPrefix, 0) == 0 ? t.source.substr(kPrefix.size()) : t.source;
+}
+
+// An archive whose embedding kernel carries the "opt/target/" prefix must carry it everywhere.
+void check_prefix(const std::vector<CheckpointTensor>& tensors, const std::string& file) {
+  const bool prefixed = std::any_of(tensors.begin(), tensors.end(), [](const CheckpointTensor& t) {
+    return t.source == kPrefix + "embedding/kernel";
+  });
+  if (!prefixed) return;
+  for (const auto& t : tensors) {
+    if (t.source.rfind(kPrefix, 0) != 0)
+      throw InputError(fmt::format("{}: tensor '{}': lacks the '{}' prefix the archive's other keys have",
+                                   file, t.source, kPrefix));
+  }
+}
+
+// The head count only shows in the attention kernels' middle axis; 0 without block 0's query.
+int64_t head_count(const std::vector<CheckpointTensor>& tensors, const std::string& file) {
+  const std::string q0 = kBlock + "0/" + kAttn + "query/kernel";
+  for (const auto& t : tensors) {
+    if (key_of(t) != q0) continue;
+    if (t.value.dim() != 3 || t.value.size(0) != t.value.size(1) * t.value.size(2))
+      bad_shape(file, t.source, "(D, heads, D/heads)", t.value);
+    return t.value.size(1);
+  }
+  return 0;
+}
+
+// Per block: q, k, v kernels then biases, stacked once all tensors are seen.
+using QkvParts = std::map<int64_t, std::array<CheckpointTensor*, 6>>;
+
+// Appends the timm form of `t` to `out`, or files it under its block in `qkv` when it is a
+// query/key/value part. Throws on a key that is not part of the Google layout.
+void convert_tensor(CheckpointTensor& t, int64_t heads, const std::string& file, std::vector<CheckpointTensor>& out,
+                    QkvParts& qkv) {
+  const std::string key = key_of(t);
+  bool done = false;
+  for (const Rule& r : kGlobalRules)
+    if (key == r.google) {
+      out.push_back({r.timm, to_timm(t.value, r.layout, heads, file, t.source), t.source, t.file_dtype});
+      done = true;
+    }
+  int64_t block = 0;
+  std::string rest;
+  if (!done && split_block_key(key, &block, &rest)) {
+    const std::string prefix = "blocks." + std::to_string(block) + ".";
+    for (const Rule& r : kBlockRules)
+      if (rest == r.google) {
+        out.push_back({prefix + r.timm, to_timm(t.value, r.layout, heads, file, t.source), t.source, t.file_dtype});
+        done = true;
+      }
+    for (int p = 0; p < 3 && !done; ++p) {
+      if (rest == kAttn + kQkvParts[p] + "/kernel") qkv[block][size_t(p)] = &t, done = true;
+      if (rest == kAttn + kQkvParts[p] + "/bias") qkv[block][size_t(3 + p)] = &t, done = true;
+    }
+  }
+  if (!done && key.rfind("pre_logits/", 0) == 0) {
+    log::info("model", "{}: ignoring '{}' (pre-logits layer, not part of the backbone)", file, t.source);
+    done = true;
+  }
+  if (!done && key.find('/') == std::string::npos) {  // already a timm name (e.g. an adapter)
+    out.push_back(t);
+    done = true;
+  }
+  if (!done) throw InputError(fmt::format("{}: unknown tensor '{}' (not a Google ViT key)", file, t.source));
+  // Transposed copies replace their sources: drop the source so peak memory stays near one model.
+  if (!out.empty() && out.back().source == t.source && !out.back().value.is_same(t.value)) t.value = at::Tensor();
+}
+
+// Checks block `block`'s query, key and value parts and appends them as timm's fused qkv
+// weight and bias; the parts are released.
+void stack_qkv(int64_t block, std::array<CheckpointTensor*, 6>& parts, int64_t heads, const std::string& file,
+               std::vector<CheckpointTensor>& out) {
+  const std::string base = kBlock + std::to_string(block) + "/" + kAttn;
+  std::vector<at::Tensor> w, b;
+  std::string dtype;
+  for (int p = 0; p < 3; ++p) {
+    const CheckpointTensor* k = parts[size_t(p)];
+    const CheckpointTensor* bias = parts[size_t(3 + p)];
+    const std::string kname = base + kQkvParts[p] + "/kernel", bname = base + kQkvParts[p] + "/bias";
+    if (!k) throw InputError(fmt::format("{}: missing tensor '{}'", file, kname));
+    if (!bias) throw InputError(fmt::format("{}: missing tensor '{}'", file, bname));
+    const at::Tensor& kv = k->value;
+    if (kv.dim() != 3 || kv.size(1) != heads || kv.size(0) != kv.size(1) * kv.size(2))
+      bad_shape(file, k->source, fmt::format("(D, {}, D/{})", heads, heads), kv);
+    const int64_t D = kv.size(0);
+    if (bias->value.dim() != 2 || bias->value.size(0) != heads || bias->value.size(1) != D / heads)
+      bad_shape(file, bias->source, fmt::format("({}, {})", heads, D / heads), bias->value);
+    if (!w.empty() && w[0].size(0) != D)
+      bad_shape(file, k->source, shape_str({w[0].size(0), heads, w[0].size(0) / heads}), kv);
+    w.push_back(kv.reshape({D, D}).t());
+    b.push_back(bias->value.reshape({D}));
+    dtype = k->file_dtype;
+  }
+  const std::string prefix = "blocks." + std::to_string(block) + ".attn.qkv.";
+  const std::string& q_src = parts[0]->source;  // keeps an "opt/target/" prefix
+  const std::string src = q_src.substr(0, q_src.size() - std::string("query/kernel").size()) + "{query,key,value}/";
+  out.push_back({prefix + "weight", at::cat(w, 0).contiguous(), src + "kernel", dtype});
+  out.push_back({prefix + "bias", at::cat(b, 0).contiguous(), src + "bias", dtype});
+  w.clear();
+  for (CheckpointTensor* part : parts) part->value = at::Tensor();
+}
+
 }  // namespace
 
 int64_t google_to_timm(std::vector<CheckpointTensor>* tensors, const std::string& file) {
-  std::map<std::string, size_t> index;
-  for (size_t i = 0; i < tensors->size(); ++i) index[(*tensors)[i].source] = i;
-  if (index.count(kPrefix + "embedding/kernel")) {
-    for (auto& t : *tensors) {
-      if (t.source.rfind(kPrefix, 0) != 0)
-        throw InputError(fmt::format("{}: tensor '{}': lacks the '{}' prefix the archive's other keys have",
-                                     file, t.source, kPrefix));
-    }
-  }
-  auto key_of = [&](const CheckpointTensor& t) {
-    return t.source.rfind(kPrefix, 0) == 0 ? t.source.substr(kPrefix.size()) : t.source;
-  };
-  auto find = [&](const std::string& key) -> const CheckpointTensor* {
-    for (const auto& t : *tensors)
-      if (key_of(t) == key) return &t;
-    return nullptr;
-  };
-
-  // The head count only shows in the attention kernels' middle axis.
-  const std::string q0 = kBlock + "0/" + kAttn + "query/kernel";
-  const CheckpointTensor* q = find(q0);
-  int64_t heads = 0;
-  if (q) {
-    if (q->value.dim() != 3 || q->value.size(0) != q->value.size(1) * q->value.size(2))
-      bad_shape(file, q->source, "(D, heads, D/heads)", q->value);
-    heads = q->value.size(1);
-  }
-
+  check_prefix(*tensors, file);
+  const int64_t heads = head_count(*tensors, file);
   std::vector<CheckpointTensor> out;
-  // Per block: q, k, v kernels and biases, stacked once all are seen.
-  std::map<int64_t, std::array<CheckpointTensor*, 6>> qkv;
-  for (CheckpointTensor& t : *tensors) {
-    const std::string key = key_of(t);
-    bool done = false;
-    for (const Rule& r : kGlobalRules)
-      if (key == r.google) {
-        out.push_back({r.timm, to_timm(t.value, r.layout, heads, file, t.source), t.source, t.file_dtype});
-        done = true;
-      }
-    int64_t block = 0;
-    std::string rest;
-    if (!done && split_block_key(key, &block, &rest)) {
-      const std::string prefix = "blocks." + std::to_string(block) + ".";
-      for (const Rule& r : kBlockRules)
-        if (rest == r.google) {
-          out.push_back({prefix + r.timm, to_timm(t.value, r.layout, heads, file, t.source), t.source, t.file_dtype});
-          done = true;
-        }
-      for (int p = 0; p < 3 && !done; ++p) {
-        if (rest == kAttn + kQkvParts[p] + "/kernel") qkv[block][size_t(p)] = &t, done = true;
-        if (rest == kAttn + kQkvParts[p] + "/bias") qkv[block][size_t(3 + p)] = &t, done = true;
-      }
-    }
-    if (!done && key.rfind("pre_logits/", 0) == 0) {
-      log::info("model", "{}: ignoring '{}' (pre-logits layer, not part of the backbone)", file, t.source);
-      done = true;
-    }
-    if (!done && key.find('/') == std::string::npos) {  // already a timm name (e.g. an adapter)
-      out.push_back(t);
-      done = true;
-    }
-    if (!done) throw InputError(fmt::format("{}: unknown tensor '{}' (not a Google ViT key)", file, t.source));
-    // Transposed copies replace their sources: drop the source so peak memory stays near one model.
-    if (!out.empty() && out.back().source == t.source && !out.back().value.is_same(t.value)) t.value = at::Tensor();
-  }
-
-  for (auto& [block, parts] : qkv) {
-    const std::string base = kBlock + std::to_string(block) + "/" + kAttn;
-    std::vector<at::Tensor> w, b;
-    std::string dtype;
-    for (int p = 0; p < 3; ++p) {
-      const CheckpointTensor* k = parts[size_t(p)];
-      const CheckpointTensor* bias = parts[size_t(3 + p)];
-      const std::string kname = base + kQkvParts[p] + "/kernel", bname = base + kQkvParts[p] + "/bias";
-      if (!k) throw InputError(fmt::format("{}: missing tensor '{}'", file, kname));
-      if (!bias) throw InputError(fmt::format("{}: missing tensor '{}'", file, bname));
-      const at::Tensor& kv = k->value;
-      if (kv.dim() != 3 || kv.size(1) != heads || kv.size(0) != kv.size(1) * kv.size(2))
-        bad_shape(file, k->source, fmt::format("(D, {}, D/{})", heads, heads), kv);
-      const int64_t D = kv.size(0);
-      if (bias->value.dim() != 2 || bias->value.size(0) != heads || bias->value.size(1) != D / heads)
-        bad_shape(file, bias->source, fmt::format("({}, {})", heads, D / heads), bias->value);
-      if (!w.empty() && w[0].size(0) != D)
-        bad_shape(file, k->source, shape_str({w[0].size(0), heads, w[0].size(0) / heads}), kv);
-      w.push_back(kv.reshape({D, D}).t());
-      b.push_back(bias->value.reshape({D}));
-      dtype = k->file_dtype;
-    }
-    const std::string prefix = "blocks." + std::to_string(block) + ".attn.qkv.";
-    const std::string& q_src = parts[0]->source;  // keeps an "opt/target/" prefix
-    const std::string src = q_src.substr(0, q_src.size() - std::string("query/kernel").size()) + "{query,key,value}/";
-    out.push_back({prefix + "weight", at::cat(w, 0).contiguous(), src + "kernel", dtype});
-    out.push_back({prefix + "bias", at::cat(b, 0).contiguous(), src + "bias", dtype});
-    w.clear();
-    for (CheckpointTensor* part : parts) part->value = at::Tensor();
-  }
+  QkvParts qkv;
+  for (CheckpointTensor& t : *tensors) convert_tensor(t, heads, file, out, qkv);
+  for (auto& [block, parts] : qkv) stack_qkv(block, parts, heads, file, out);
   *tensors = std::move(out);
   return heads;
 }

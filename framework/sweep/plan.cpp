@@ -39,6 +39,12 @@ std::string unit_id(const std::string& task, const std::string& method, int64_t 
   return id;
 }
 
+// Where a unit's task name was set; a name taken from the task file's stem comes from the
+// sweep.tasks entry that listed the file.
+std::string name_origin(const Recipe& recipe) {
+  return recipe.where(recipe.locations.count("task.name") ? "task.name" : "sweep.tasks");
+}
+
 }  // namespace
 
 std::vector<Unit> plan_units(const std::string& path, const Recipe& top, const PlanOptions& options) {
@@ -92,7 +98,8 @@ std::vector<Unit> plan_units(const std::string& path, const Recipe& top, const P
   std::set<std::string> ids;
   for (const auto& u : units)
     if (!ids.insert(u.id).second)
-      throw InputError(fmt::format("{}: two units are both named '{}' (task names must be unique)", path, u.id));
+      throw InputError(fmt::format("{}: two units are both named '{}' (task names must be unique)",
+                                   name_origin(u.recipe), u.id));
   for (auto& u : units) estimate_cost(u);
   return units;
 }

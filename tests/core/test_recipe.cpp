@@ -262,3 +262,34 @@ TEST_F(RecipeTest, TrainingHashIgnoresKeysThatDoNotChangeResults) {
   EXPECT_NE(recipe_hash(a), recipe_hash(b));
   EXPECT_NE(training_hash(a), training_hash(c));
 }
+
+TEST_F(RecipeTest, WhereNamesTheFileAndLineThatSetAKey) {
+  std::string base = write("base/root.toml", "seed = 1\n[train]\nepochs = 50\n\nlr = 0.1\n");
+  std::string sweep = write("bench/sweep.toml",
+                            "extends = \"../base/root.toml\"\n[train]\nepochs = 5\n"
+                            "[sweep]\ntasks = [\"tasks/dtd.toml\"]\n");
+  std::string frag = write("bench/tasks/dtd.toml", "[task]\ngroup = \"Natural\"\n\n[train]\nlr = 0.0032\n");
+  Recipe u = load_recipe(sweep, {"train.batch_size=32"}, frag);
+  EXPECT_EQ(u.where("seed"), base + ":1");                  // from the base, through extends
+  EXPECT_EQ(u.where("train.epochs"), sweep + ":3");         // the sweep recipe over its base
+  EXPECT_EQ(u.where("train.lr"), frag + ":5");              // the fragment over both
+  EXPECT_EQ(u.where("task.group"), frag + ":2");
+  EXPECT_EQ(u.where("sweep.tasks"), sweep + ":5");
+  EXPECT_EQ(u.where("train.batch_size"), "--set train.batch_size=32");
+  EXPECT_EQ(u.where("train.weight_decay"), sweep);          // defaulted: the recipe itself
+  EXPECT_EQ(u.where("task.name"), sweep);                   // defaulted from the fragment's stem
+  // A location never changes a hash: the same values read from elsewhere hash the same.
+  Recipe moved = parse_recipe(recipe_to_toml(u), sweep);
+  EXPECT_NE(moved.where("train.lr"), u.where("train.lr"));
+  EXPECT_EQ(recipe_hash(moved), recipe_hash(u));
+  EXPECT_EQ(training_hash(moved), training_hash(u));
+  EXPECT_EQ(recipe_to_toml(moved), recipe_to_toml(u));
+}
+
+TEST_F(RecipeTest, WhereWithoutAFileIsTheParsedName) {
+  Recipe r = parse_recipe("[train]\nlr = 0.5\n", "inline.toml", {"seed=4"});
+  EXPECT_EQ(r.where("train.lr"), "inline.toml:2");
+  EXPECT_EQ(r.where("seed"), "--set seed=4");
+  EXPECT_EQ(r.where("train.epochs"), "inline.toml");
+  EXPECT_EQ(Recipe().where("train.lr"), "recipe");  // made in code: no file at all
+}

@@ -1,0 +1,62 @@
+// Recipe hashes pinned to the values earlier versions wrote: a run directory made by an older
+// build must still be recognised as the same recipe and the same training.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "framework/core/recipe.h"
+
+using namespace sct;
+
+namespace {
+
+// Every kind of value: integers, shortest-form floats, strings with escapes, arrays, the
+// variants table, and all the keys training_hash leaves out.
+const char* kFull =
+    "name = \"full\"\n"
+    "description = \"a \\\"quoted\\\" description\\twith a tab\"\n"
+    "seed = 7\n"
+    "threads = 3\n"
+    "device = \"cpu\"\n"
+    "out = \"runs/pinned\"\n"
+    "[model]\narch = \"vit-b16\"\ndim = 768\ndepth = 12\nheads = 12\ndrop_path = 0.2\n"
+    "[task]\nname = \"dtd\"\ngroup = \"Natural\"\ndata = \"/data/dtd.h5\"\nnum_classes = 47\n"
+    "[data]\nmean = [0.5, 0.5, 0.5]\nstd = [0.5, 0.5, 0.5]\nhflip = true\n"
+    "randaugment = \"rand-m9-mstd0.5-inc1\"\nprefetch = 4\n"
+    "[peft]\nmethod = \"sct\"\nmode = \"mlp\"\nk = 96\nscale_form = \"residual\"\nscale = 0.7\n"
+    "[train]\nepochs = 30\nwarmup_epochs = 3\nbatch_size = 32\nlr = 0.0032\nweight_decay = 0.0001\n"
+    "betas = [0.85, 0.995]\neps = 1e-9\nschedule = \"step\"\ndrop_last = false\n"
+    "export = \"model.safetensors\"\n"
+    "[sweep]\ntasks = [\"tasks/dtd.toml\", \"/abs/cifar.toml\"]\nmethods = [\"sct\", \"linear\"]\n"
+    "seeds = [0, 1, 2]\nset = [\"train.eval_every=1\"]\nranks_per_task = 2\n"
+    "[sweep.variants]\nk8 = [\"peft.k=8\"]\nk16 = [\"peft.k=16\", \"peft.mode=\\\"attn\\\"\"]\n";
+
+struct Pinned {
+  const char* what;
+  std::vector<std::string> sets;
+  const char* recipe_hash;
+  const char* training_hash;
+};
+
+}  // namespace
+
+TEST(RecipeHash, PinnedToEarlierVersions) {
+  const Recipe defaults = parse_recipe("", "/pinned/defaults.toml");
+  EXPECT_EQ(recipe_hash(defaults), "2ab7b539a09c44df");
+  EXPECT_EQ(training_hash(defaults), "63c52d89e99ebddd");
+
+  const std::vector<Pinned> cases = {
+      {"as written", {}, "0e17b6b811b6ea67", "a2bb36bda060be88"},
+      {"keys that do not change results",
+       {"name=\"other\"", "description=\"\"", "threads=0", "device=\"auto\"", "out=\"elsewhere\"",
+        "data.prefetch=1", "sweep.tasks=[]", "sweep.seeds=[5]", "sweep.methods=[\"full\"]", "sweep.ranks_per_task=0"},
+       "09bc9b5f3dbbfae5", "a2bb36bda060be88"},
+      {"a result key", {"train.lr=0.004"}, "2e9e4feb879e9b52", "0e01ebb8f6b452b1"},
+  };
+  for (const auto& c : cases) {
+    const Recipe recipe = parse_recipe(kFull, "/pinned/full.toml", c.sets);
+    EXPECT_EQ(recipe_hash(recipe), c.recipe_hash) << c.what;
+    EXPECT_EQ(training_hash(recipe), c.training_hash) << c.what;
+  }
+}
