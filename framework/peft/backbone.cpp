@@ -11,8 +11,6 @@
 namespace sct::peft {
 namespace {
 
-std::string recipe_name(const Recipe& r) { return r.source_path.empty() ? "recipe" : r.source_path; }
-
 model::ViTConfig config_without_checkpoint(const Recipe& r, int64_t num_classes) {
   const ModelSection& m = r.model;
   model::ViTConfig c;
@@ -28,7 +26,7 @@ model::ViTConfig config_without_checkpoint(const Recipe& r, int64_t num_classes)
   c.image_size = m.image_size;
   c.num_classes = num_classes;
   c.drop_path = m.drop_path;
-  c.validate(fmt::format("{}: [model] {}", recipe_name(r), m.arch));
+  c.validate(fmt::format("{}: [model] {}", r.where("model.arch"), m.arch));
   return c;
 }
 
@@ -38,7 +36,7 @@ void check_arch(const Recipe& r, const model::ViTConfig& file_config, const std:
   const model::ViTConfig p = model::vit_preset(r.model.arch);
   if (p.dim != file_config.dim || p.depth != file_config.depth || p.patch != file_config.patch)
     throw InputError(fmt::format("{}: key 'model.arch' = \"{}\" (D={} L={} P={}), but {} holds D={} L={} P={}",
-                                 recipe_name(r), r.model.arch, p.dim, p.depth, p.patch, path, file_config.dim,
+                                 r.where("model.arch"), r.model.arch, p.dim, p.depth, p.patch, path, file_config.dim,
                                  file_config.depth, file_config.patch));
 }
 

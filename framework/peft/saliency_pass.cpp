@@ -106,10 +106,10 @@ ChannelSelection select_channels(model::ViTImpl& model, const Recipe& r, dist::C
     if (r.peft.strategy == "random") return;
     if (r.task.data.empty())
       throw InputError(fmt::format("{}: key 'task.data' is empty: the saliency pass needs the task's images",
-                                   r.source_path.empty() ? "recipe" : r.source_path));
+                                   r.where("task.data")));
     auto file = std::make_shared<const data::TaskFile>(r.task.data);
     if (r.task.num_classes > 0 && r.task.num_classes != file->num_classes())
-      throw InputError(fmt::format("{}: key 'task.num_classes' = {}, but {} has {} classes", r.source_path,
+      throw InputError(fmt::format("{}: key 'task.num_classes' = {}, but {} has {} classes", r.where("task.num_classes"),
                                    r.task.num_classes, r.task.data, file->num_classes()));
     SaliencyPassOptions o;
     o.split = r.task.train_split;

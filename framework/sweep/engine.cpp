@@ -66,17 +66,18 @@ UnitState finished_state(const Unit& unit, const std::string& unit_dir) {
   }
 }
 
-// Every unit's global batch must split evenly over the ranks of a group.
-void check_group_size(const std::string& recipe_path, const std::vector<Unit>& units, int per_group, int size) {
+// Every unit's global batch must split evenly over the ranks of a group. The errors name the
+// file and line each value came from (a task file's batch size, say).
+void check_group_size(const Recipe& top, const std::vector<Unit>& units, int per_group, int size) {
   if (per_group > size || size % per_group != 0)
     throw InputError(fmt::format("{}: key 'sweep.ranks_per_task' = {} does not divide the {} ranks of this job",
-                                 recipe_path, per_group, size));
+                                 top.where("sweep.ranks_per_task"), per_group, size));
   for (const auto& u : units)
     if (u.recipe.train.batch_size % per_group != 0)
       throw InputError(fmt::format(
           "{}: unit {}: key 'train.batch_size' = {} does not divide by the {} ranks of a group; the global "
           "batch is fixed, so choose a multiple of {} or another number of ranks",
-          recipe_path, u.id, u.recipe.train.batch_size, per_group, per_group));
+          u.recipe.where("train.batch_size"), u.id, u.recipe.train.batch_size, per_group, per_group));
 }
 
 SweepPlan make_plan(dist::World& world, const SweepOptions& options) {
@@ -91,7 +92,7 @@ SweepPlan make_plan(dist::World& world, const SweepOptions& options) {
     plan.units = plan_units(options.recipe_path, plan.top, plan_options);
     const int64_t per_task = plan.top.sweep.ranks_per_task;
     plan.ranks_per_group = per_task > 0 ? static_cast<int>(per_task) : size;
-    check_group_size(options.recipe_path, plan.units, plan.ranks_per_group, size);
+    check_group_size(plan.top, plan.units, plan.ranks_per_group, size);
   });
   plan.groups = size / plan.ranks_per_group;
   plan.run_dir = options.out.empty() ? (fs::path(plan.top.out) / plan.top.name).string() : options.out;

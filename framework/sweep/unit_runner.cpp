@@ -196,11 +196,11 @@ class UnitRun {
   void open_data() {
     if (recipe_.task.data.empty())
       throw InputError(
-          fmt::format("{}: task '{}' has no data file (key 'task.data')", recipe_.source_path, unit_.task));
+          fmt::format("{}: task '{}' has no data file (key 'task.data')", recipe_.where("task.data"), unit_.task));
     file_ = std::make_shared<data::TaskFile>(recipe_.task.data);
     num_classes_ = recipe_.task.num_classes > 0 ? recipe_.task.num_classes : file_->num_classes();
     if (recipe_.task.num_classes > 0 && recipe_.task.num_classes != file_->num_classes())
-      throw InputError(fmt::format("{}: key 'task.num_classes' = {} but {} has {} classes", recipe_.source_path,
+      throw InputError(fmt::format("{}: key 'task.num_classes' = {} but {} has {} classes", recipe_.where("task.num_classes"),
                                    recipe_.task.num_classes, recipe_.task.data, file_->num_classes()));
     for (const auto& split : {recipe_.task.train_split, recipe_.task.eval_split}) {
       const auto& info = file_->split(split);
