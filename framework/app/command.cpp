@@ -65,8 +65,6 @@ void define_help(cli::Options& o, CommandLine& line) {
   o.positional("COMMAND", line.help.command, "the command to explain (default: every command)");
 }
 
-int help_command(Env& env, const CommandLine& line);
-
 constexpr const char* kRunNotes =
     "Re-running the same command resumes: finished units are skipped, interrupted ones continue\n"
     "from their last checkpoint. Exit codes: 0 ok, 1 a unit failed, 2 bad input, 3 preempted.";
