@@ -6,7 +6,7 @@
 #include <ctime>
 #include <memory>
 
-#include "datasets/sct_data/args.h"
+#include "framework/app/cli.h"
 #include "framework/core/error.h"
 #include "framework/data/loader.h"
 #include "framework/data/task_file.h"
@@ -14,7 +14,29 @@
 namespace sct::tools {
 namespace {
 
-using Argv = std::vector<std::string>;
+struct BenchOptions {
+  std::string file;
+  std::string split;  // empty: train800val200 when the file has it, else its first split
+  int64_t batch = 64, batches = 20;
+  int prefetch = 2;
+  std::string randaugment = "rand-m9-mstd0.5-inc1";
+};
+
+cli::Program make_program(BenchOptions& options) {
+  cli::Program program;
+  program.name = "bench_data";
+  program.description =
+      "bench_data: loader images/s per core without and with augmentation, beside the training consumption rate";
+  program.define = [&options](cli::Options& o) {
+    o.positional("FILE.h5", options.file, "a task file").required();
+    o.text("--split", "NAME", options.split, "the split to read", "train800val200 if present, else the first");
+    o.integer("--batch", options.batch, 1, 1 << 20, "images per batch");
+    o.integer("--batches", options.batches, 1, 1 << 20, "batches per measurement");
+    o.integer("--prefetch", options.prefetch, 1, 64, "batches the loader prepares ahead");
+    o.text("--randaugment", "SPEC", options.randaugment, "the RandAugment of the augmented run (timm syntax)");
+  };
+  return program;
+}
 
 double cpu_seconds() {
   timespec ts;
@@ -70,16 +92,12 @@ void print_rate(const char* what, const Rate& r) {
              r.wall, r.cpu, r.images / std::max(r.cpu, 1e-9));
 }
 
-int bench(const Argv& argv) {
-  Args a("bench_data", argv);
-  const std::string split_opt = a.option("split");
-  const int64_t batch = a.integer("batch", 64, 1, 1 << 20);
-  const int64_t batches = a.integer("batches", 20, 1, 1 << 20);
-  const int prefetch = static_cast<int>(a.integer("prefetch", 2, 1, 64));
-  const std::string ra = a.option("randaugment", "rand-m9-mstd0.5-inc1");
-  const std::string path = a.positional(1, 1)[0];
+int bench(const BenchOptions& options) {
+  const std::string &path = options.file, &ra = options.randaugment;
+  const int64_t batch = options.batch, batches = options.batches;
+  const int prefetch = options.prefetch;
   auto file = std::make_shared<const data::TaskFile>(path);
-  std::string split = split_opt;
+  std::string split = options.split;
   if (split.empty()) split = file->has_split("train800val200") ? "train800val200" : file->split_names().front();
   const auto& s = file->split(split);
   const int64_t b = std::min(batch, s.count);
@@ -106,16 +124,18 @@ int bench(const Argv& argv) {
 }  // namespace sct::tools
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  for (const auto& a : args)
-    if (a == "--help" || a == "-h") {
-      fmt::print("usage: bench_data FILE.h5 [--split NAME] [--batch 64] [--batches 20] [--prefetch 2] "
-                 "[--randaugment SPEC]\n\nloader images/s per core without and with augmentation, beside "
-                 "the training consumption rate\n");
-      return 0;
-    }
+  sct::tools::BenchOptions options;
+  const sct::cli::Parsed parsed = sct::cli::parse(sct::tools::make_program(options), {argv + 1, argv + argc});
+  if (parsed.kind == sct::cli::Parsed::Kind::kHelp) {
+    fmt::print("{}", parsed.text);
+    return 0;
+  }
+  if (parsed.kind == sct::cli::Parsed::Kind::kError) {
+    fmt::print(stderr, "bench_data: error: {}\n", parsed.text);
+    return sct::kExitBadInput;
+  }
   try {
-    return sct::tools::bench(args);
+    return sct::tools::bench(options);
   } catch (const sct::Error& e) {
     fmt::print(stderr, "bench_data: error: {}\n", e.what());
     return e.exit_code();

@@ -11,6 +11,12 @@ find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(fmt REQUIRED)
 find_package(tomlplusplus REQUIRED)
 find_package(nlohmann_json REQUIRED)
+# CLI11 (header-only) parses the command lines of sct_dist, sct_data and bench_data.
+find_package(CLI11 2.1 CONFIG QUIET)
+if(NOT CLI11_FOUND)
+  message(FATAL_ERROR "CLI11 (2.1 or newer) not found: install Debian's libcli11-dev "
+                      "(launchers/setup.sh does), or point CLI11_DIR at the folder of its CLI11Config.cmake")
+endif()
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
 find_package(Threads REQUIRED)

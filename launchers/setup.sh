@@ -14,6 +14,7 @@ packages=(
   libopenmpi-dev openmpi-bin                # MPI
   libhdf5-dev hdf5-tools                    # task datasets
   libfmt-dev libtomlplusplus-dev libgtest-dev nlohmann-json3-dev libzip-dev libstb-dev zlib1g-dev
+  libcli11-dev                              # command-line parsing
   python3 python3-numpy python3-pil python3-h5py  # independent NumPy/Pillow references in tests
   clang libclang-rt-14-dev                  # libFuzzer for the parser fuzz tests
   chromium                                  # renders the HTML report in its test

@@ -1,33 +1,34 @@
-// Option parsing for sct_data subcommands: "--name VALUE" or "--name=VALUE", repeated
-// options, flags and positionals; misuse is an InputError naming the subcommand.
+// The sct_data command table (every subcommand with its options and entry point) and the
+// parsing of a command line against it, plus the list syntax the options share.
 #pragma once
 
-#include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "datasets/sct_data/commands.h"
+#include "framework/app/cli.h"
+
 namespace sct::tools {
 
-class Args {
- public:
-  Args(std::string command, std::vector<std::string> args);
-  std::optional<std::string> get(const std::string& name);
-  std::string option(const std::string& name, const std::string& fallback = "");
-  std::string required(const std::string& name);
-  std::vector<std::string> options(const std::string& name);
-  int64_t integer(const std::string& name, int64_t fallback, int64_t min, int64_t max);
-  bool flag(const std::string& name);
-  // What remains: positionals only; InputError on unknown options or a wrong count.
-  std::vector<std::string> positional(size_t min, size_t max);
-
- private:
-  std::string command_;
-  std::vector<std::string> args_;
+struct Subcommand {
+  const char* name;
+  const char* summary;  // its line in `sct_data --help`
+  const char* notes;    // printed after its options in its --help; may be ""
+  void (*define)(cli::Options& options, DataCommandLine& line);  // declares its options, bound to `line`
+  int (*run)(const DataCommandLine& line);                        // returns the exit code
 };
 
-// Parses an integer in [min, max]; InputError naming `what` otherwise.
-int64_t parse_int(const std::string& text, const std::string& what, int64_t min, int64_t max);
+// The table, in the order --help lists it.
+const std::vector<Subcommand>& subcommands();
+
+// kind, command (null when the line names none), text (help or error) and the options.
+using ParsedDataCommandLine = cli::TableParse<Subcommand, DataCommandLine>;
+
+// Parses argv without the program name. Never throws on bad input (see cli::parse).
+ParsedDataCommandLine parse_command_line(const std::vector<std::string>& args);
+
+// `sct_data --help`, or `sct_data NAME --help` (nullptr: the program's).
+std::string help_text(const Subcommand* command = nullptr);
 
 // "a,b,c" -> {a, b, c}; "@FILE" -> the file's non-empty lines.
 std::vector<std::string> parse_name_list(const std::string& text);

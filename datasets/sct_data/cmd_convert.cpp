@@ -29,46 +29,32 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-struct Common {
-  std::string output;
-  int compress = 0;
-  int threads = 0;
-};
-
-Common common_options(Args& a) {
-  Common c;
-  c.output = a.required("output");
-  c.compress = static_cast<int>(a.integer("compress", 0, 0, 9));
-  c.threads = data::conversion_threads(static_cast<int>(a.integer("threads", 0, 1, 256)));
-  return c;
+void class_names_option(const TaskFileOptions& file, TaskMetadata& meta) {
+  if (file.class_names.empty()) return;
+  meta.class_names = parse_name_list(file.class_names);
+  if (static_cast<int64_t>(meta.class_names.size()) != meta.num_classes)
+    throw InputError(fmt::format("--class-names gives {} names for {} classes", meta.class_names.size(),
+                                 meta.num_classes));
 }
 
-void class_names_option(Args& a, TaskMetadata& meta) {
-  if (auto names = a.get("class-names")) {
-    meta.class_names = parse_name_list(*names);
-    if (static_cast<int64_t>(meta.class_names.size()) != meta.num_classes)
-      throw InputError(fmt::format("--class-names gives {} names for {} classes", meta.class_names.size(),
-                                   meta.num_classes));
-  }
-}
-
-int write_task(const Common& c, const TaskMetadata& meta, const std::vector<SplitSource>& sources) {
+int write_task(const TaskFileOptions& file, const TaskMetadata& meta, const std::vector<SplitSource>& sources) {
+  const int threads = data::conversion_threads(file.threads);
   const auto t0 = std::chrono::steady_clock::now();
-  data::TaskWriter writer(c.output, meta, c.compress);
+  data::TaskWriter writer(file.output, meta, file.compress);
   int64_t images = 0;
   std::vector<std::string> parts;
   for (const auto& s : sources) {
     log::info("convert", "{}: {} images -> {}x{} with {} threads", s.name, s.labels.size(), meta.height,
-              meta.width, c.threads);
-    data::write_split(writer, s, static_cast<int>(meta.height), static_cast<int>(meta.width), c.threads);
+              meta.width, threads);
+    data::write_split(writer, s, static_cast<int>(meta.height), static_cast<int>(meta.width), threads);
     images += static_cast<int64_t>(s.labels.size());
     parts.push_back(fmt::format("{} {}", s.name, s.labels.size()));
   }
   const std::string checksum = writer.commit();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   log::info("convert", "wrote {}: task {}, {} classes, splits {}, {}x{}, {}, {:.1f} s ({:.0f} img/s, {} threads)",
-            c.output, meta.task, meta.num_classes, join(parts, ", "), meta.height, meta.width, checksum, secs,
-            images / std::max(secs, 1e-9), c.threads);
+            file.output, meta.task, meta.num_classes, join(parts, ", "), meta.height, meta.width, checksum, secs,
+            images / std::max(secs, 1e-9), threads);
   return 0;
 }
 
@@ -87,26 +73,23 @@ std::string dirname(const std::string& path) {
 
 }  // namespace
 
-int cmd_convert_vtab(const Argv& argv) {
-  Args a("convert-vtab", argv);
-  const std::string root = a.required("root");
-  const std::string task = a.required("task");
-  const auto size = static_cast<int>(a.integer("size", 224, 1, 8192));
+int cmd_convert_vtab(const DataCommandLine& line) {
+  const ConvertVtabOptions& options = line.convert_vtab;
+  const TaskFileOptions& file = options.file;
+  const std::string &root = options.root, &task = file.task;
+  const auto size = static_cast<int>(file.size);
   const VtabTask* known = find_vtab_task(task);
   TaskMetadata meta;
   meta.task = known ? known->name : task;
-  meta.num_classes = a.integer("classes", known ? known->num_classes : 0, 1, 1 << 30);
+  meta.num_classes = file.classes ? file.classes : known ? known->num_classes : 0;
   if (meta.num_classes == 0) {
     std::vector<std::string> names;
     for (const auto& t : vtab_tasks()) names.push_back(t.name);
     throw InputError(fmt::format("convert-vtab: '{}' is not a VTAB-1k task; pass --classes N (known: {})",
                                  task, join(names, ", ")));
   }
-  meta.group = a.option("group", known ? known->group : "");
-  class_names_option(a, meta);
-  const auto splits_opt = a.get("splits");
-  Common c = common_options(a);
-  a.positional(0, 0);
+  meta.group = !file.group.empty() ? file.group : known ? known->group : "";
+  class_names_option(file, meta);
 
   std::string dir;
   for (const std::string& folder : {std::string(known ? known->folder : task), task, meta.task})
@@ -116,8 +99,8 @@ int cmd_convert_vtab(const Argv& argv) {
     }
   if (dir.empty()) throw InputError(fmt::format("{}/{}: no such task folder", root, known ? known->folder : task));
   std::vector<std::string> splits;
-  if (splits_opt) {
-    splits = parse_name_list(*splits_opt);
+  if (!options.splits.empty()) {
+    splits = parse_name_list(options.splits);
   } else {
     for (const auto& s : vtab_splits())
       if (exists(dir + "/" + s + ".txt")) splits.push_back(s);
@@ -130,48 +113,40 @@ int cmd_convert_vtab(const Argv& argv) {
   std::vector<SplitSource> sources;
   for (const auto& s : splits)
     sources.push_back(data::list_split_source(s, dir + "/" + s + ".txt", dir, size, size, meta.num_classes));
-  return write_task(c, meta, sources);
+  return write_task(file, meta, sources);
 }
 
-int cmd_convert_list(const Argv& argv) {
-  Args a("convert-list", argv);
+int cmd_convert_list(const DataCommandLine& line) {
+  const ConvertListOptions& options = line.convert_list;
+  const TaskFileOptions& file = options.file;
   TaskMetadata meta;
-  meta.task = a.required("task");
-  meta.num_classes = a.integer("classes", 0, 1, 1 << 30);
-  if (meta.num_classes == 0) throw InputError("convert-list: --classes is required");
-  meta.group = a.option("group");
-  class_names_option(a, meta);
-  const auto size = static_cast<int>(a.integer("size", 224, 1, 8192));
-  const std::string root = a.option("root");
-  const auto specs = a.options("split");
-  meta.source = a.option("source", "list files");
-  Common c = common_options(a);
-  a.positional(0, 0);
-  if (specs.empty()) throw InputError("convert-list: give at least one --split NAME=LISTFILE");
+  meta.task = file.task;
+  meta.num_classes = file.classes;
+  meta.group = file.group;
+  class_names_option(file, meta);
+  const auto size = static_cast<int>(file.size);
+  const std::string& root = options.root;
+  meta.source = options.source;
   meta.height = meta.width = size;
   meta.resize_method = "pillow-bicubic-antialias";
   std::vector<SplitSource> sources;
-  for (const auto& spec : specs) {
+  for (const auto& spec : options.splits) {
     const auto [name, list] = split_spec(spec, "convert-list --split");
     sources.push_back(data::list_split_source(name, list, root.empty() ? dirname(list) : root, size, size,
                                               meta.num_classes));
   }
-  return write_task(c, meta, sources);
+  return write_task(file, meta, sources);
 }
 
-int cmd_convert_idx(const Argv& argv) {
-  Args a("convert-idx", argv);
+int cmd_convert_idx(const DataCommandLine& line) {
+  const ConvertIdxOptions& options = line.convert_idx;
+  const TaskFileOptions& file = options.file;
   TaskMetadata meta;
-  meta.task = a.required("task");
-  meta.num_classes = a.integer("classes", 0, 1, 1 << 30);
-  if (meta.num_classes == 0) throw InputError("convert-idx: --classes is required");
-  meta.group = a.option("group");
-  class_names_option(a, meta);
-  const int64_t size = a.integer("size", 0, 1, 8192);
-  const auto specs = a.options("split");
-  Common c = common_options(a);
-  a.positional(0, 0);
-  if (specs.empty()) throw InputError("convert-idx: give at least one --split NAME=IMAGES,LABELS[,BEGIN:END]");
+  meta.task = file.task;
+  meta.num_classes = file.classes;
+  meta.group = file.group;
+  class_names_option(file, meta);
+  const int64_t size = file.size;
 
   std::map<std::string, std::shared_ptr<const data::IdxArray>> cache;
   auto load = [&](const std::string& path) {
@@ -181,7 +156,7 @@ int cmd_convert_idx(const Argv& argv) {
   };
   std::vector<SplitSource> sources;
   std::vector<std::string> inputs;
-  for (const auto& spec : specs) {
+  for (const auto& spec : options.splits) {
     const auto [name, value] = split_spec(spec, "convert-idx --split");
     std::vector<std::string> parts = parse_name_list(value);
     if (parts.size() < 2 || parts.size() > 3)
@@ -195,8 +170,8 @@ int cmd_convert_idx(const Argv& argv) {
       const size_t colon = parts[2].find(':');
       if (colon == std::string::npos)
         throw InputError(fmt::format("convert-idx --split {}: range must be BEGIN:END", spec));
-      begin = parse_int(parts[2].substr(0, colon), "range begin", 0, images->dims[0]);
-      end = parse_int(parts[2].substr(colon + 1), "range end", 0, images->dims[0]);
+      begin = cli::parse_integer(parts[2].substr(0, colon), "range begin", 0, images->dims[0]);
+      end = cli::parse_integer(parts[2].substr(colon + 1), "range end", 0, images->dims[0]);
     }
     const int rows = static_cast<int>(images->dims[1]), cols = static_cast<int>(images->dims[2]);
     const int h = size ? static_cast<int>(size) : rows, w = size ? static_cast<int>(size) : cols;
@@ -212,7 +187,7 @@ int cmd_convert_idx(const Argv& argv) {
   }
   if (meta.resize_method.empty()) meta.resize_method = "none";
   meta.source = "IDX " + join(inputs, ", ");
-  return write_task(c, meta, sources);
+  return write_task(file, meta, sources);
 }
 
 }  // namespace sct::tools

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "datasets/sct_data/args.h"
 #include "datasets/sct_data/commands.h"
 #include "framework/core/error.h"
 #include "framework/core/strings.h"
@@ -12,12 +11,10 @@
 
 namespace sct::tools {
 
-int cmd_inspect(const Argv& argv) {
-  Args a("inspect", argv);
-  const auto only = a.get("split");
-  const std::string path = a.positional(1, 1)[0];
+int cmd_inspect(const DataCommandLine& line) {
+  const std::string &path = line.inspect.file, &only = line.inspect.split;  // only: empty = all
   data::TaskFile f(path);
-  if (only) f.split(*only);  // InputError naming the file and the splits it has
+  if (!only.empty()) f.split(only);  // InputError naming the file and the splits it has
   const auto& m = f.metadata();
   fmt::print("file:              {}\n", path);
   fmt::print("task:              {}\n", m.task);
@@ -36,7 +33,7 @@ int cmd_inspect(const Argv& argv) {
   }
   fmt::print("splits:\n");
   for (const auto& name : f.split_names()) {
-    if (only && name != *only) continue;
+    if (!only.empty() && name != only) continue;
     const auto& s = f.split(name);
     fmt::print("  {:<16} {:>7} images  {}x{}x3 uint8  chunks 1x{}x{}x3  compression {}  {}\n", name, s.count,
                s.height, s.width, s.height, s.width, s.compression, s.checksum.empty() ? "-" : s.checksum);
@@ -59,9 +56,8 @@ int cmd_inspect(const Argv& argv) {
   return 0;
 }
 
-int cmd_validate(const Argv& argv) {
-  Args a("validate", argv);
-  const std::string path = a.positional(1, 1)[0];
+int cmd_validate(const DataCommandLine& line) {
+  const std::string& path = line.validate.file;
   data::TaskFile f(path);  // structure, dtypes, shapes, label range, empty splits
   std::vector<std::pair<std::string, std::string>> computed;
   std::vector<std::string> problems;

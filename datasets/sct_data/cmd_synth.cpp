@@ -12,21 +12,16 @@
 
 namespace sct::tools {
 
-int cmd_synth(const Argv& argv) {
-  Args a("synth", argv);
+int cmd_synth(const DataCommandLine& line) {
+  const SynthOptions& options = line.synth;
   data::TaskMetadata meta;
-  const std::string output = a.required("output");
-  meta.num_classes = a.integer("classes", 0, 1, 1 << 20);
-  if (meta.num_classes == 0) throw InputError("synth: --classes is required");
-  const auto size = static_cast<int>(a.integer("size", 0, 2, 4096));
-  if (size == 0) throw InputError("synth: --size is required");
-  const auto seed = static_cast<uint64_t>(a.integer("seed", 0, 0, INT64_MAX));
-  meta.task = a.option("task", "synth");
-  meta.group = a.option("group", "Synthetic");
-  const auto specs = a.options("split");
-  const int threads = data::conversion_threads(static_cast<int>(a.integer("threads", 0, 1, 256)));
-  a.positional(0, 0);
-  if (specs.empty()) throw InputError("synth: give at least one --split NAME=COUNT");
+  const std::string& output = options.output;
+  meta.num_classes = options.classes;
+  const auto size = static_cast<int>(options.size);
+  const uint64_t seed = options.seed;
+  meta.task = options.task;
+  meta.group = options.group;
+  const int threads = data::conversion_threads(options.threads);
   meta.height = meta.width = size;
   meta.source = fmt::format("sct_data synth --seed {}", seed);
   meta.resize_method = "none";
@@ -35,12 +30,12 @@ int cmd_synth(const Argv& argv) {
   const auto t0 = std::chrono::steady_clock::now();
   data::TaskWriter writer(output, meta);
   std::vector<std::string> parts;
-  for (const auto& spec : specs) {
+  for (const auto& spec : options.splits) {
     const size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0)
       throw InputError(fmt::format("synth --split: expected NAME=COUNT, found '{}'", spec));
     const std::string name = spec.substr(0, eq);
-    const int64_t count = parse_int(spec.substr(eq + 1), "synth --split " + name, 1, int64_t{1} << 32);
+    const int64_t count = cli::parse_integer(spec.substr(eq + 1), "synth --split " + name, 1, int64_t{1} << 32);
     data::write_split(writer, data::synth_split_source(name, count, meta.num_classes, size, size, seed),
                       size, size, threads, "synth");
     parts.push_back(fmt::format("{} {}", name, count));

@@ -14,29 +14,14 @@
 #include "framework/model/vit_io.h"
 
 namespace sct::app {
-namespace {
 
-int64_t positive(const std::string& option, const std::string& value) {
-  char* end = nullptr;
-  const long long v = std::strtoll(value.c_str(), &end, 10);
-  if (value.empty() || *end || v <= 0) throw InputError(fmt::format("forward: {} expects a positive integer, found '{}'", option, value));
-  return v;
-}
-
-int forward_command(Env& env, const std::vector<std::string>& args) {
-  Args a("forward", args);
-  const std::string ckpt_path = a.option("--checkpoint"), input = a.option("--input"), output = a.option("--output");
-  const std::string what = a.option("--what", "logits");
-  const int64_t batch = positive("--batch", a.option("--batch", "32"));
-  a.positional(0, 0);
-  const std::pair<const char*, std::string> required[] = {
-      {"--checkpoint", ckpt_path}, {"--input", input}, {"--output", output}};
-  for (const auto& [name, v] : required)
-    if (v.empty()) throw InputError(fmt::format("forward: {} is required (see sct_dist forward --help)", name));
-  if (what != "logits" && what != "features")
-    throw InputError(fmt::format("forward: --what expects 'logits' or 'features', found '{}'", what));
+int forward_command(Env& env, const CommandLine& line) {
+  const ForwardOptions& options = line.forward;
+  const std::string &ckpt_path = options.checkpoint, &input = options.input, &output = options.output;
+  const std::string& what = options.what;  // "logits" or "features" (checked by the parser)
+  const int64_t batch = options.batch;
   const int threads = configure_threads(env, 0);
-  if (env.world.rank() != 0) return 0;  // a single-process tool
+  if (env.world->rank() != 0) return 0;  // a single-process tool
 
   const at::Tensor images = model::read_npy_tensor(input);
   if (images.dim() != 4 || images.size(1) != 3 || images.size(2) != images.size(3))
@@ -65,10 +50,4 @@ int forward_command(Env& env, const std::vector<std::string>& args) {
   return 0;
 }
 
-SCT_REGISTER_COMMAND(Command{
-    "forward", "forward --checkpoint CKPT --input IN.npy --output OUT.npy [--what logits|features] [--batch N]",
-    "run a checkpoint on pre-normalised float32 images (N, 3, S, S); writes logits or CLS features as .npy",
-    forward_command, true});
-
-}  // namespace
 }  // namespace sct::app

@@ -2,7 +2,7 @@
 #include <fmt/format.h>
 
 #include "framework/app/command.h"
-#include "framework/dist/world.h"
+#include "framework/core/log.h"
 #include "framework/model/checkpoint.h"
 
 namespace sct::app {
@@ -17,10 +17,12 @@ std::string grouped(int64_t n) {
   return out;
 }
 
-int inspect_command(Env& env, const std::vector<std::string>& args) {
-  Args a("inspect", args);
-  const std::string path = a.positional(1, 1)[0];
-  if (env.world.rank() != 0) return 0;  // a single-process tool
+}  // namespace
+
+int inspect_command(Env& env, const CommandLine& line) {
+  (void)env;  // needs no world: a single-process tool
+  const std::string& path = line.inspect.checkpoint;
+  if (log::rank() != 0) return 0;  // started under mpirun: rank 0 prints
   const model::LoadedCheckpoint c = model::load_checkpoint(path);
   const model::ViTConfig& cfg = c.config;
   const std::string preset = model::preset_name_of(cfg);
@@ -45,9 +47,4 @@ int inspect_command(Env& env, const std::vector<std::string>& args) {
   return 0;
 }
 
-SCT_REGISTER_COMMAND(Command{"inspect", "inspect CHECKPOINT",
-                             "print a checkpoint's inferred ViT architecture, parameter count and tensors",
-                             inspect_command, true});
-
-}  // namespace
 }  // namespace sct::app

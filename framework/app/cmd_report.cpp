@@ -11,16 +11,14 @@
 #include "framework/report/report.h"
 
 namespace sct::app {
-namespace {
 
-int report_command(Env& env, const std::vector<std::string>& args) {
-  (void)env;  // the world is not used: a report is a single-process job
-  Args a("report", args);
-  const report::Format format = report::parse_format(a.option("--format", "md"));
-  const std::string output = a.option("--output");
-  const bool strict = a.flag("--strict");
-  const std::string run_dir = a.positional(1, 1)[0];
-  if (log::rank() != 0) return kExitOk;
+int report_command(Env& env, const CommandLine& line) {
+  (void)env;  // needs no world: a report is a single-process job
+  const ReportOptions& options = line.report;
+  const report::Format format = report::parse_format(options.format);
+  const std::string &output = options.output, &run_dir = options.run_dir;
+  const bool strict = options.strict;
+  if (log::rank() != 0) return kExitOk;  // started under mpirun: rank 0 writes
 
   const report::Run run = report::load_run(run_dir);
   const std::string text = report::render(run, format);
@@ -37,16 +35,5 @@ int report_command(Env& env, const std::vector<std::string>& args) {
   if (run.units.empty()) log::warn("report", "{}: no finished units", run_dir);
   return strict && !run.problems.empty() ? kExitBadInput : kExitOk;
 }
-
-}  // namespace
-
-SCT_REGISTER_COMMAND(Command{
-    "report",
-    "report RUN_DIR [--format md|csv|html] [--output FILE] [--strict]\n\n"
-    "  --format   md (default; also the terminal table), csv (one row per value) or html\n"
-    "  --output   write to FILE (atomically) instead of stdout\n"
-    "  --strict   exit 2 when a unit's result file is missing or unreadable (the report still prints)",
-    "tables (md, csv) or a self-contained HTML page with charts of a run's results",
-    report_command, false});
 
 }  // namespace sct::app

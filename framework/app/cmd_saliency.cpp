@@ -18,36 +18,16 @@
 #include "framework/peft/saliency.h"
 
 namespace sct::app {
-namespace {
 
-struct SaliencyOptions {
-  std::string recipe_path, task, output;
-  std::vector<std::string> sets;
-  bool float64 = false;
-};
-
-SaliencyOptions parse_saliency_args(const std::vector<std::string>& args) {
-  Args a("saliency", args);
-  SaliencyOptions o;
-  o.sets = a.options("--set");
-  o.task = a.option("--task");
-  o.output = a.option("--output");
-  o.float64 = a.flag("--float64");
-  o.recipe_path = a.positional(1, 1)[0];
-  if (o.output.empty()) throw InputError("saliency: --output FILE is required");
-  return o;
-}
-
-int saliency_command(Env& env, const std::vector<std::string>& args) {
-  auto& comm = env.world.comm();
+int saliency_command(Env& env, const CommandLine& line) {
+  const SaliencyOptions& opts = line.saliency;
+  auto& comm = env.world->comm();
   auto agreed = [&comm](const std::function<void()>& phase) { run_agreed(comm, phase); };
-  SaliencyOptions opts;
   Recipe recipe;
   agreed([&] {
-    opts = parse_saliency_args(args);
-    recipe = load_recipe(opts.recipe_path, opts.sets);
+    recipe = load_recipe(opts.recipe, opts.sets);
     if (!opts.task.empty() && opts.task != recipe.task.name)
-      throw InputError(fmt::format("saliency --task {}: {} defines the task '{}' only", opts.task, opts.recipe_path,
+      throw InputError(fmt::format("saliency --task {}: {} defines the task '{}' only", opts.task, opts.recipe,
                                    recipe.task.name));
   });
   configure_threads(env, recipe.threads);
@@ -76,11 +56,5 @@ int saliency_command(Env& env, const std::vector<std::string>& args) {
             fmt::join(first.begin(), first.begin() + std::ptrdiff_t(std::min<size_t>(3, first.size())), ", "));
   return kExitOk;
 }
-
-}  // namespace
-
-SCT_REGISTER_COMMAND(Command{"saliency",
-                             "saliency RECIPE --output FILE [--task NAME] [--set key=value]... [--float64]",
-                             "select the salient channels of a task (CAIS) and write them as JSON", saliency_command});
 
 }  // namespace sct::app

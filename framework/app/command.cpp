@@ -1,71 +1,122 @@
 #include "framework/app/command.h"
 
-#include <fmt/format.h>
+#include <fmt/core.h>
+
+#include <limits>
 
 #include "framework/core/error.h"
 
 namespace sct::app {
+namespace {
 
-static std::vector<Command>& registry() {
-  static std::vector<Command> list;
-  return list;
+constexpr int64_t kUnbounded = std::numeric_limits<int64_t>::max();
+
+void define_global(cli::Options& o, GlobalOptions& global) {
+  o.flag("-v,--verbose", global.verbose, "log lines from every rank, not only rank 0");
+  o.integer("--threads", global.threads, 1, 4096, "intra-op threads per rank",
+            "the recipe's `threads`, else node cores / local ranks");
+  o.flag("--version", global.version, "version, git revision, LibTorch, BLAS, MPI and NCCL facts");
 }
 
-const std::vector<Command>& commands() { return registry(); }
-
-bool register_command(const Command& command) {
-  registry().push_back(command);
-  return true;
+void define_run(cli::Options& o, CommandLine& line) {
+  RunOptions& run = line.run;
+  o.positional("RECIPE", run.recipe, "a recipe (TOML) of one task or of a sweep").required();
+  o.list("--set", "KEY=VALUE", run.sets, "override a recipe key with a TOML value");
+  o.list("--task", "NAME", run.tasks, "only this task of a sweep");
+  o.flag("--dry-run", run.dry_run, "validate everything and print the resolved recipe and the plan");
+  o.text("--out", "DIR", run.out, "run directory", "<out>/<name> from the recipe");
+  o.flag("--force", run.force, "run again the finished units whose recipe changed");
+  o.integer("--stop-after-steps", run.stop_after_steps, 1, kUnbounded,
+            "stop as if preempted after N training steps (testing resume)", "never");
 }
 
-Args::Args(std::string command, std::vector<std::string> args)
-    : command_(std::move(command)), args_(std::move(args)) {}
-
-std::string Args::option(const std::string& name, const std::string& fallback) {
-  auto all = options(name);
-  if (all.size() > 1)
-    throw InputError(fmt::format("{}: option {} given {} times", command_, name, all.size()));
-  return all.empty() ? fallback : all.front();
+void define_saliency(cli::Options& o, CommandLine& line) {
+  SaliencyOptions& saliency = line.saliency;
+  o.positional("RECIPE", saliency.recipe, "a recipe (TOML) of one task").required();
+  o.text("--output", "FILE", saliency.output, "where to write the channels (JSON)").required();
+  o.text("--task", "NAME", saliency.task, "check that the recipe's task is NAME", "the recipe's task");
+  o.list("--set", "KEY=VALUE", saliency.sets, "override a recipe key with a TOML value");
+  o.flag("--float64", saliency.float64, "compute the saliency in double precision");
 }
 
-std::vector<std::string> Args::options(const std::string& name) {
-  std::vector<std::string> values, rest;
-  for (size_t i = 0; i < args_.size(); ++i) {
-    const std::string& a = args_[i];
-    if (a == name) {
-      if (i + 1 >= args_.size())
-        throw InputError(fmt::format("{}: option {} needs a value", command_, name));
-      values.push_back(args_[++i]);
-    } else if (a.rfind(name + "=", 0) == 0) {
-      values.push_back(a.substr(name.size() + 1));
-    } else {
-      rest.push_back(a);
-    }
-  }
-  args_ = std::move(rest);
-  return values;
+void define_forward(cli::Options& o, CommandLine& line) {
+  ForwardOptions& forward = line.forward;
+  o.text("--checkpoint", "CKPT", forward.checkpoint, "a checkpoint (.npz or .safetensors)").required();
+  o.text("--input", "IN.npy", forward.input, "pre-normalised float32 images (N, 3, S, S)").required();
+  o.text("--output", "OUT.npy", forward.output, "where to write the result").required();
+  o.choice("--what", forward.what, {"logits", "features"}, "classifier logits or final-norm CLS features");
+  o.integer("--batch", forward.batch, 1, kUnbounded, "images per forward pass");
 }
 
-bool Args::flag(const std::string& name) {
-  bool found = false;
-  std::vector<std::string> rest;
-  for (const auto& a : args_) {
-    if (a == name) found = true;
-    else rest.push_back(a);
-  }
-  args_ = std::move(rest);
-  return found;
+void define_inspect(cli::Options& o, CommandLine& line) {
+  o.positional("CHECKPOINT", line.inspect.checkpoint, "a checkpoint (.npz or .safetensors)").required();
 }
 
-std::vector<std::string> Args::positional(size_t min, size_t max) {
-  for (const auto& a : args_)
-    if (a.size() > 1 && a[0] == '-')
-      throw InputError(fmt::format("{}: unknown option '{}' (see sct_dist {} --help)", command_, a, command_));
-  if (args_.size() < min || args_.size() > max)
-    throw InputError(fmt::format("{}: expected {} argument{}, got {} (see sct_dist {} --help)", command_,
-                                 min == max ? std::to_string(min) : fmt::format("{} to {}", min, max),
-                                 max == 1 ? "" : "s", args_.size(), command_));
-  return args_;
+void define_report(cli::Options& o, CommandLine& line) {
+  ReportOptions& report = line.report;
+  o.positional("RUN_DIR", report.run_dir, "the run directory of `sct_dist run`").required();
+  o.text("--format", "md|csv|html", report.format,
+         "md (also the terminal table), csv (one row per value) or html (a self-contained page with charts)");
+  o.text("--output", "FILE", report.output, "write to FILE (atomically) instead of stdout", "stdout");
+  o.flag("--strict", report.strict, "exit 2 when a unit's result file is missing or unreadable (the report still prints)");
 }
+
+void define_help(cli::Options& o, CommandLine& line) {
+  o.positional("COMMAND", line.help.command, "the command to explain (default: every command)");
+}
+
+constexpr const char* kRunNotes =
+    "Re-running the same command resumes: finished units are skipped, interrupted ones continue\n"
+    "from their last checkpoint. Exit codes: 0 ok, 1 a unit failed, 2 bad input, 3 preempted.";
+
+constexpr const char* kProgramNotes =
+    "Start N ranks with `mpirun -n N sct_dist ...` or srun; help, version, inspect and report\n"
+    "start no MPI. `sct_dist COMMAND --help` shows a command's options.\n"
+    "exit codes: 0 ok, 1 failure, 2 bad input (recipe, arguments, files), 3 preempted";
+
+// The CLI description of the table, bound to `line`.
+cli::Program make_program(CommandLine& line) {
+  cli::Program program;
+  program.name = "sct_dist";
+  program.description = "sct_dist: distributed Salient Channel Tuning of Vision Transformers";
+  program.notes = kProgramNotes;
+  program.define = [&line](cli::Options& o) { define_global(o, line.global); };
+  program.commands = cli::bind_commands(commands(), line);
+  return program;
+}
+
+int help_command(Env& env, const CommandLine& line) {
+  (void)env;
+  CommandLine fresh;  // the defaults, whatever this parse has filled
+  fmt::print("{}", cli::help_for(make_program(fresh), line.help.command));
+  return kExitOk;
+}
+
+}  // namespace
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"run", "train every task of a recipe or sweep (--dry-run: validate and print the plan)", kRunNotes, true,
+       define_run, run_command},
+      {"saliency", "select the salient channels of a task (CAIS) and write them as JSON", "", true, define_saliency,
+       saliency_command},
+      {"forward", "run a checkpoint on pre-normalised float32 images (N, 3, S, S); writes logits or CLS features",
+       "", true, define_forward, forward_command},
+      {"inspect", "print a checkpoint's inferred ViT architecture, parameter count and tensors", "", false,
+       define_inspect, inspect_command},
+      {"report", "tables (md, csv) or a self-contained HTML page with charts of a run's results", "", false,
+       define_report, report_command},
+      {"help", "this help, or a command's (`sct_dist help run`)", "", false, define_help, help_command},
+      {"version", "version, git revision, LibTorch, BLAS, MPI and NCCL facts (same as --version)", "", false,
+       nullptr, version_command},
+  };
+  return table;
+}
+
+ParsedCommandLine parse_command_line(const std::vector<std::string>& args) {
+  return cli::parse_table(make_program, commands(), args);
+}
+
+std::string help_text(const Command* command) { return cli::table_help(make_program, commands(), command); }
 
 }  // namespace sct::app

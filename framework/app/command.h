@@ -1,9 +1,13 @@
-// Subcommands of `sct_dist`. Each cmd_*.cpp registers one with SCT_REGISTER_COMMAND; main
-// parses global flags, builds the environment and dispatches.
+// The sct_dist command table: every subcommand with its options, whether it needs the MPI
+// world, and its entry point; and the parsing of a command line against it, which starts
+// nothing (no MPI), so main decides afterwards whether to start the world.
 #pragma once
 
 #include <string>
 #include <vector>
+
+#include "framework/app/cli.h"
+#include "framework/app/options.h"
 
 namespace sct::dist {
 class World;
@@ -11,43 +15,39 @@ class World;
 
 namespace sct::app {
 
-// What main hands every command: the world and the global options.
+// What main hands a command.
 struct Env {
-  dist::World& world;
-  bool verbose = false;
-  int threads = 0;  // --threads; 0 = not given on the command line
+  dist::World* world = nullptr;  // null for a command with needs_world = false
+  GlobalOptions global;
 };
 
 struct Command {
   const char* name;
-  const char* usage;    // "run RECIPE [--set key=value]... [--dry-run] [--out DIR]"
-  const char* summary;  // one line for --help
-  int (*fn)(Env& env, const std::vector<std::string>& args);
-  bool needs_world = true;  // false: runs before MPI starts (help-like commands)
+  const char* summary;  // its line in `sct_dist --help`
+  const char* notes;    // printed after its options in `sct_dist NAME --help`; may be ""
+  bool needs_world;     // false: runs without starting MPI (Env::world is null)
+  void (*define)(cli::Options& options, CommandLine& line);  // declares its options, bound to `line`
+  int (*run)(Env& env, const CommandLine& line);              // returns the exit code
 };
 
+// The table, in the order --help lists it.
 const std::vector<Command>& commands();
-bool register_command(const Command& command);
 
-// Small argument helper shared by commands: throws InputError("<cmd>: ...") on misuse.
-class Args {
- public:
-  Args(std::string command, std::vector<std::string> args);
-  // Consumes "--name VALUE" or "--name=VALUE"; returns fallback when absent.
-  std::string option(const std::string& name, const std::string& fallback = "");
-  std::vector<std::string> options(const std::string& name);  // repeated option
-  bool flag(const std::string& name);
-  // Remaining positional arguments; throws on leftover --options.
-  std::vector<std::string> positional(size_t min, size_t max);
+// kind, command (null when the line names none), text (help or error) and the options.
+using ParsedCommandLine = cli::TableParse<Command, CommandLine>;
 
- private:
-  std::string command_;
-  std::vector<std::string> args_;
-};
+// Parses argv without the program name. Never throws on bad input (see cli::parse).
+ParsedCommandLine parse_command_line(const std::vector<std::string>& args);
+
+// `sct_dist --help`, or `sct_dist NAME --help` (nullptr: the program's).
+std::string help_text(const Command* command = nullptr);
+
+// The entry points, one per cmd_*.cpp (help and version: command.cpp, version.cpp).
+int run_command(Env& env, const CommandLine& line);
+int saliency_command(Env& env, const CommandLine& line);
+int forward_command(Env& env, const CommandLine& line);
+int inspect_command(Env& env, const CommandLine& line);
+int report_command(Env& env, const CommandLine& line);
+int version_command(Env& env, const CommandLine& line);
 
 }  // namespace sct::app
-
-#define SCT_CONCAT_INNER(a, b) a##b
-#define SCT_CONCAT(a, b) SCT_CONCAT_INNER(a, b)
-#define SCT_REGISTER_COMMAND(...) \
-  static const bool SCT_CONCAT(sct_command_, __LINE__) = ::sct::app::register_command(__VA_ARGS__)

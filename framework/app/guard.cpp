@@ -15,10 +15,13 @@ void print_error(const std::string& message) {
 }
 
 void run_agreed(dist::Communicator& comm, const std::function<void()>& phase) {
-  const dist::Agreement a = dist::agree(comm, phase);
-  if (!a.failed) return;
-  if (comm.rank() == a.failed_rank) print_error(a.message);
-  throw ReportedError(a.exit_code);
+  try {
+    dist::agree_or_throw(comm, phase);
+  } catch (const dist::AgreedError& e) {
+    // Every rank is here with the same error; only the rank it happened on says it.
+    if (comm.rank() == e.failed_rank()) print_error(e.what());
+    throw ReportedError(e.exit_code());
+  }
 }
 
 }  // namespace sct::app

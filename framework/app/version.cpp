@@ -4,7 +4,9 @@
 #include <fmt/core.h>
 #include <torch/version.h>
 
+#include "framework/app/command.h"
 #include "framework/core/blas_kernels.h"
+#include "framework/core/error.h"
 #include "framework/core/sysinfo.h"
 #include "framework/dist/world.h"
 
@@ -24,6 +26,12 @@ std::string version_text() {
   out += fmt::format("MPI: {}\n", dist::mpi_library_version());
   out += fmt::format("NCCL: {}\n", dist::nccl_compiled() ? "compiled in" : "not compiled in");
   return out;
+}
+
+int version_command(Env& env, const CommandLine& line) {
+  (void)env, (void)line;
+  fmt::print("{}", version_text());
+  return kExitOk;
 }
 
 }  // namespace sct::app

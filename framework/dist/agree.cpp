@@ -41,7 +41,7 @@ Agreement agree(Communicator& comm, const std::function<void()>& phase) {
 
 void agree_or_throw(Communicator& comm, const std::function<void()>& phase) {
   const Agreement a = agree(comm, phase);
-  if (a.failed) throw Error(a.message, a.exit_code);
+  if (a.failed) throw AgreedError(a.message, a.exit_code, a.failed_rank);
 }
 
 }  // namespace sct::dist

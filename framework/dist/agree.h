@@ -6,6 +6,8 @@
 #include <functional>
 #include <string>
 
+#include "framework/core/error.h"
+
 namespace sct::dist {
 
 class Communicator;
@@ -24,8 +26,21 @@ Agreement agree(Communicator& comm, const std::function<void()>& phase);
 // Collective: agrees on an outcome already known locally (`message` empty = this rank is fine).
 Agreement agree_on(Communicator& comm, const std::string& message, int exit_code);
 
-// Collective: agree(), then on every rank throw Error(message, exit_code) of the lowest failing
-// rank when any failed, so all ranks leave the phase the same way (bad input: exit 2 everywhere).
+// What agree_or_throw throws on every rank: the lowest failing rank's message and exit code, and
+// that rank's number, so that exactly one rank need print it.
+class AgreedError : public Error {
+ public:
+  AgreedError(const std::string& message, int exit_code, int failed_rank)
+      : Error(message, exit_code), failed_rank_(failed_rank) {}
+  int failed_rank() const { return failed_rank_; }
+
+ private:
+  int failed_rank_;
+};
+
+// Collective: agree(), then on every rank throw AgreedError (an Error with the message and exit
+// code of the lowest failing rank) when any failed, so all ranks leave the phase the same way
+// (bad input: exit 2 everywhere).
 void agree_or_throw(Communicator& comm, const std::function<void()>& phase);
 
 }  // namespace sct::dist
