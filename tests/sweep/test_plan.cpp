@@ -3,6 +3,8 @@
 // the schedule order, and the errors that stop a plan.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -190,10 +192,12 @@ TEST(PlanSchedule, LargestCostFirstThenId) {
 TEST_F(Plan, TwoTasksOfOneNameStopThePlan) {
   write("tasks/a.toml", "");
   write("more/a.toml", "");
-  const std::string recipe =
-      write("r.toml", recipe_text("", "", "[sweep]\ntasks = [\"tasks/a.toml\", \"more/a.toml\"]\n"));
-  EXPECT_EQ(message_of([&] { plan("r.toml"); }),
-            recipe + ": two units are both named 'a__sct__s3' (task names must be unique)");
+  const std::string text = recipe_text("", "", "[sweep]\ntasks = [\"tasks/a.toml\", \"more/a.toml\"]\n");
+  const std::string recipe = write("r.toml", text);
+  // The names come from the task files' names: the error points at the line listing them.
+  const auto tasks_line = 1 + std::count(text.begin(), text.begin() + text.find("tasks = "), '\n');
+  EXPECT_EQ(message_of([&] { plan("r.toml"); }), recipe + ":" + std::to_string(tasks_line) +
+                                                     ": two units are both named 'a__sct__s3' (task names must be unique)");
 }
 
 TEST_F(Plan, ABadTaskFileStopsThePlan) {
