@@ -21,18 +21,24 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// Seconds of the fastest of `iters` calls of fn, after one warm-up call.
+template <typename Fn>
+double best_seconds(int iters, const Fn& fn) {
+  fn();
+  double best = 1e30;
+  for (int i = 0; i < iters; ++i) {
+    const auto t = Clock::now();
+    fn();
+    best = std::min(best, seconds_since(t));
+  }
+  return best;
+}
+
 // Best-of-iterations rate of a square fp32 matrix product, the ceiling the ViT's Linear
 // layers can reach on this machine and thread count.
 double matmul_gflops(int64_t n, int iters) {
   at::Tensor a = at::randn({n, n}), b = at::randn({n, n}), c = at::empty({n, n});
-  at::mm_out(c, a, b);
-  double best = 1e30;
-  for (int i = 0; i < iters; ++i) {
-    const auto t = Clock::now();
-    at::mm_out(c, a, b);
-    best = std::min(best, seconds_since(t));
-  }
-  return 2.0 * double(n) * double(n) * double(n) / best / 1e9;
+  return 2.0 * double(n) * double(n) * double(n) / best_seconds(iters, [&] { at::mm_out(c, a, b); }) / 1e9;
 }
 
 struct Result {
@@ -44,14 +50,8 @@ Result bench_vit(const sct::model::ViTConfig& cfg, int64_t batch, int iters) {
   model->eval();
   at::NoGradGuard no_grad;
   at::Tensor x = at::randn({batch, 3, cfg.image_size, cfg.image_size});
-  model->forward(x);  // warm-up: allocator and BLAS buffers
-  double best = 1e30;
-  for (int i = 0; i < iters; ++i) {
-    const auto t = Clock::now();
-    model->forward(x);
-    best = std::min(best, seconds_since(t));
-  }
-  const double ips = double(batch) / best;
+  // The warm-up call of best_seconds sets up the allocator and BLAS buffers.
+  const double ips = double(batch) / best_seconds(iters, [&] { model->forward(x); });
   return {ips, ips * sct::model::vit_forward_flops(cfg) / 1e9};
 }
 
@@ -63,15 +63,8 @@ double linear_layers_gflops(const sct::model::ViTConfig& cfg, int64_t batch, int
   double flops = 0, seconds = 0;
   for (const auto& s : shapes) {
     at::Tensor x = at::randn({rows, s[0]}), w = at::randn({s[1], s[0]}), b = at::randn({s[1]});
-    at::linear(x, w, b);
-    double best = 1e30;
-    for (int i = 0; i < iters; ++i) {
-      const auto t = Clock::now();
-      at::linear(x, w, b);
-      best = std::min(best, seconds_since(t));
-    }
     flops += 2.0 * double(rows) * double(s[0]) * double(s[1]);
-    seconds += best;
+    seconds += best_seconds(iters, [&] { at::linear(x, w, b); });
   }
   return flops / seconds / 1e9;
 }
