@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -20,7 +22,34 @@ std::string temp_path_for(const std::string& path) {
   return path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
 }
 
+void check_write_fault(const std::string& path) {
+  static const std::string spec = [] {
+    const char* v = std::getenv("SCT_FAULT_WRITE");
+    return std::string(v ? v : "");
+  }();
+  if (spec.empty()) return;
+  static std::atomic<int64_t> matches{0};
+  const size_t hash = spec.rfind('#');
+  const std::string text = spec.substr(0, hash);
+  const int64_t from = hash == std::string::npos ? 1 : std::max<int64_t>(1, std::atoll(spec.c_str() + hash + 1));
+  if (path.find(text) == std::string::npos) return;
+  if (++matches >= from) throw Error(path + ": cannot write (" + std::strerror(ENOSPC) + ")");
+}
+
+void append_line(const std::string& path, const std::string& line) {
+  check_write_fault(path);
+  FILE* f = std::fopen(path.c_str(), "ab");
+  if (!f) throw Error(path + ": cannot append (" + std::strerror(errno) + ")");
+  const std::string bytes = line + "\n";
+  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  ok = (std::fflush(f) == 0) && ok;
+  const int err = errno;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok) throw Error(path + ": cannot append (" + std::strerror(err ? err : errno) + ")");
+}
+
 void atomic_write(const std::string& path, const std::string& content) {
+  check_write_fault(path);
   fs::path p(path);
   if (p.has_parent_path()) fs::create_directories(p.parent_path());
   const std::string tmp = temp_path_for(path);

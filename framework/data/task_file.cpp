@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <mutex>
 #include <optional>
+#include <set>
 
 #include "framework/core/error.h"
 #include "framework/core/strings.h"
@@ -323,6 +325,30 @@ std::string TaskFile::compute_split_checksum(const std::string& name) const {
   }
   update_labels_crc(crc, labels_.at(name));
   return crc.text();
+}
+
+void TaskFile::verify_split(const std::string& name) const {
+  const SplitInfo& s = split(name);
+  if (s.checksum.empty()) return;  // nothing stored to compare with
+  // The file's identity: the same path rewritten in place is another file.
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) throw InputError(fmt::format("{}: cannot stat the task file", path_));
+  const std::string identity = fmt::format("{}|{}|{}|{}|{}.{}|{}", path_, st.st_dev, st.st_ino, st.st_size,
+                                           st.st_mtim.tv_sec, st.st_mtim.tv_nsec, name);
+  static std::mutex mutex;
+  static std::set<std::string> verified;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (verified.count(identity)) return;
+  }
+  const std::string actual = compute_split_checksum(name);
+  if (actual != s.checksum)
+    throw InputError(fmt::format(
+        "{}: split '{}' does not match its stored checksum ({} stored, {} computed): the file is corrupt or was "
+        "changed after it was written; convert it again (`sct_data validate {}` checks every split)",
+        path_, name, s.checksum, actual, path_));
+  std::lock_guard<std::mutex> lock(mutex);
+  verified.insert(identity);
 }
 
 }  // namespace sct::data

@@ -45,6 +45,10 @@ class TaskFile {
 
   // Recomputes the split's checksum from its content (reads every image).
   std::string compute_split_checksum(const std::string& split) const;
+  // InputError naming the file and split when the content differs from the stored checksum.
+  // Each (file identity, split) is verified once per process; a split without a stored
+  // checksum is not checked.
+  void verify_split(const std::string& split) const;
 
  private:
   struct Impl;

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "framework/core/error.h"
+#include "framework/core/fs.h"
 
 namespace sct::model {
 
@@ -102,6 +103,7 @@ AtomicFile::~AtomicFile() {
 }
 
 void AtomicFile::open() {
+  check_write_fault(path_);
   file_ = std::fopen(temp_.c_str(), "wb");
   if (!file_) throw Error(path_ + ": cannot write (" + std::strerror(errno) + ")");
 }

@@ -23,6 +23,7 @@
 #include "framework/sweep/provenance.h"
 #include "framework/sweep/signals.h"
 #include "framework/sweep/unit_runner.h"
+#include "framework/train/task_checkpoint.h"
 
 namespace sct::sweep {
 namespace fs = std::filesystem;
@@ -53,11 +54,19 @@ struct GroupComms {
 
 struct UnitCounts {
   int64_t finished = 0, failed = 0, preempted = 0;
+  int64_t bad_input = 0;  // failed units whose failure was bad input (data, checkpoint): exit 2
 };
 
+// A unit whose recipe changed is refused the same way whether it finished or was interrupted
+// (a checkpoint of another recipe): before anything trains, with exit code 2.
 UnitState finished_state(const Unit& unit, const std::string& unit_dir) {
   const std::string path = result_path(unit_dir);
-  if (!fs::exists(path)) return UnitState::kTodo;
+  if (!fs::exists(path)) {
+    const std::string checkpoint = train::checkpoint_path(unit_dir);
+    if (!fs::exists(checkpoint)) return UnitState::kTodo;
+    const std::string hash = train::checkpoint_recipe_hash(checkpoint);
+    return hash.empty() || hash == unit.hash ? UnitState::kTodo : UnitState::kChanged;
+  }
   try {
     nlohmann::json j = nlohmann::json::parse(read_text_file(path));
     return j.at("recipe_hash").get<std::string>() == unit.hash ? UnitState::kFinished : UnitState::kChanged;
@@ -201,6 +210,22 @@ void show_plan(int rank, const SweepPlan& plan, const std::vector<UnitState>& st
   print_plan(plan, states, options.threads);
 }
 
+// The run directory's units/ folder; a path that cannot hold it is bad input naming where the
+// path came from (--out, or the recipe's key 'out').
+void create_run_dir(const SweepPlan& plan, const SweepOptions& options) {
+  const fs::path units = fs::path(plan.run_dir) / "units";
+  std::error_code error;
+  fs::create_directories(units, error);
+  if (error || !fs::is_directory(units)) {
+    const std::string origin =
+        options.out.empty() ? fmt::format("{}: key 'out' = \"{}\" (run directory {})", plan.top.where("out"),
+                                          plan.top.out, plan.run_dir)
+                            : fmt::format("--out {}", options.out);
+    throw InputError(fmt::format("{}: cannot create the run directory {} ({})", origin, units.string(),
+                                 error ? error.message() : "not a directory"));
+  }
+}
+
 // Refuses finished units whose recipe changed unless --force (then clears them), and writes
 // the run directory's resolved.toml.
 void prepare_run_dir(dist::Communicator& world_comm, const SweepPlan& plan, const std::vector<UnitState>& states,
@@ -211,15 +236,15 @@ void prepare_run_dir(dist::Communicator& world_comm, const SweepPlan& plan, cons
       if (states[i] == UnitState::kChanged) changed.push_back(plan.units[i].id);
     if (!changed.empty() && !options.force)
       throw InputError(fmt::format(
-          "{}: the recipe of {} finished unit{} changed since {} ran ({}); pass --force to run {} again, or use "
-          "another --out",
+          "{}: the recipe of {} started or finished unit{} changed since {} ran ({}); pass --force to run {} "
+          "again, or use another --out",
           options.recipe_path, changed.size(), changed.size() == 1 ? "" : "s", changed.size() == 1 ? "it" : "they",
           changed.size() > 3 ? changed[0] + ", ..." : fmt::format("{}", fmt::join(changed, ", ")),
           changed.size() == 1 ? "it" : "them"));
     if (world_comm.rank() == 0) {
       for (size_t i = 0; i < plan.units.size(); ++i)
         if (states[i] == UnitState::kChanged) fs::remove_all(plan.unit_dir(plan.units[i]));
-      fs::create_directories(fs::path(plan.run_dir) / "units");
+      create_run_dir(plan, options);
       atomic_write((fs::path(plan.run_dir) / "resolved.toml").string(), recipe_to_toml(plan.top));
     }
   });
@@ -236,9 +261,11 @@ void write_provenance(dist::World& world, const SweepPlan& plan, const GroupComm
   const std::vector<std::string> backends = world_comm.all_gather(comms.training->backend());
   for (int g = 0; g < plan.groups; ++g) layout.backends.push_back(backends[g * plan.ranks_per_group]);
   layout.threads = options.threads;
-  if (world.rank() == 0)
-    atomic_write((fs::path(plan.run_dir) / "provenance.json").string(),
-                 make_provenance(plan.top, plan.units, layout, options.versions).dump(2) + "\n");
+  dist::agree_or_throw(world_comm, [&] {
+    if (world.rank() == 0)
+      atomic_write((fs::path(plan.run_dir) / "provenance.json").string(),
+                   make_provenance(plan.top, plan.units, layout, options.versions).dump(2) + "\n");
+  });
 }
 
 // The units still to run, in hand-out order.
@@ -283,7 +310,10 @@ UnitCounts run_queue(dist::World& world, const SweepPlan& plan, const std::vecto
     // A unit stops at the step that uses up the budget, so a finished one leaves at least one.
     if (hooks.stop_after_steps >= 0)
       hooks.stop_after_steps = std::max<int64_t>(0, hooks.stop_after_steps - outcome.steps_run);
-    if (outcome.status == UnitStatus::kFailed) ++counts.failed;
+    if (outcome.status == UnitStatus::kFailed) {
+      ++counts.failed;
+      if (outcome.exit_code == kExitBadInput) ++counts.bad_input;
+    }
     if (outcome.status == UnitStatus::kFinished) ++counts.finished;
     if (outcome.status == UnitStatus::kPreempted) {
       ++counts.preempted;
@@ -300,32 +330,41 @@ UnitCounts run_queue(dist::World& world, const SweepPlan& plan, const std::vecto
   return counts;
 }
 
+// Rank 0: summary.txt and the table on stdout.
+void write_summary(const std::string& run_dir) {
+  std::string table;
+  try {
+    table = report::summary_table(run_dir);
+  } catch (const std::exception& e) {
+    table = std::string("(no summary: ") + e.what() + ")\n";
+  }
+  atomic_write((fs::path(run_dir) / "summary.txt").string(), table);
+  fmt::print("\n{}", table);
+}
+
 // Totals over groups (each group's rank 0 counted once), summary.txt and the exit code.
 int finish_sweep(dist::World& world, const SweepPlan& plan, const GroupComms& comms, const UnitCounts& counts,
                  size_t skipped) {
   const bool leader = comms.group->rank() == 0;
   std::vector<int64_t> totals{leader ? counts.finished : 0, leader ? counts.failed : 0,
-                              leader ? counts.preempted : 0};
+                              leader ? counts.preempted : 0, leader ? counts.bad_input : 0};
   world.comm().all_reduce(totals, dist::ReduceOp::kSum);
-  if (world.rank() == 0) {
-    std::string table;
-    try {
-      table = report::summary_table(plan.run_dir);
-    } catch (const std::exception& e) {
-      table = std::string("(no summary: ") + e.what() + ")\n";
-    }
-    atomic_write((fs::path(plan.run_dir) / "summary.txt").string(), table);
-    fmt::print("\n{}", table);
+  // The signal may have reached some ranks only (a kill of one process): everyone learns it.
+  const int64_t signal = world.comm().all_reduce(static_cast<int64_t>(stop_signal()), dist::ReduceOp::kMax);
+  dist::agree_or_throw(world.comm(), [&] {
+    if (world.rank() == 0) write_summary(plan.run_dir);
+  });
+  if (world.rank() == 0)
     log::info("sweep", "{} finished now, {} skipped, {} failed, {} preempted; results in {}", totals[0], skipped,
               totals[1], totals[2], plan.run_dir);
-  }
   if (totals[2] > 0) {
     if (world.rank() == 0)
       log::info("sweep", "stopped ({}): checkpoints written; run the same command again to resume",
-                stop_signal() ? fmt::format("signal {}", stop_signal()) : std::string("--stop-after-steps"));
+                signal ? fmt::format("signal {}", signal) : std::string("--stop-after-steps"));
     return kExitPreempted;
   }
-  return totals[1] > 0 ? kExitFailure : kExitOk;
+  // A unit that failed on bad input (a corrupt data file or checkpoint) is the user's to fix.
+  return totals[3] > 0 ? kExitBadInput : totals[1] > 0 ? kExitFailure : kExitOk;
 }
 
 }  // namespace

@@ -149,47 +149,67 @@ class UnitRun {
   }
 
   // Rank 0 exports the model when the recipe asks and writes result.json; the group then meets.
+  // Agreed, so a failed write (a full disk) fails the unit on every rank instead of leaving the
+  // others waiting.
   void write_result(const train::TrainOutcome& trained) {
-    if (comm_.rank() == 0) {
-      report::UnitResult result = make_result(trained);
-      if (!recipe_.train.export_model.empty()) {
-        // The whole trained model (backbone, SCT modules, head) for reuse as a checkpoint.
-        model::save_model(recipe_.train.export_model, *model_);
-        result.exported = recipe_.train.export_model;
-        log::info("sweep", "unit {}: model written to {}", unit_.id, recipe_.train.export_model);
-      }
-      atomic_write(result_path(unit_dir_), nlohmann::json(result).dump(1) + "\n");
-    }
-    comm_.barrier();
+    dist::agree_or_throw(comm_, [&] {
+      if (comm_.rank() == 0) write_result_files(trained);
+    });
   }
 
-  // After an agreed failure: rank 0 writes error.json; every rank logs it.
+  // After an agreed failure: rank 0 writes error.json when it can (the failure may be a full
+  // disk); every rank logs it.
   void record_failure(const std::string& message) const {
     if (comm_.rank() == 0) {
-      report::FailedUnit failed;
-      failed.unit = unit_.id;
-      failed.task = unit_.task;
-      failed.method = unit_.method;
-      failed.seed = unit_.seed;
-      failed.variant = unit_.variant;
-      failed.error = message;
-      failed.failed_at = utc_now();
-      atomic_write(error_path(unit_dir_), nlohmann::json(failed).dump(2) + "\n");
+      try {
+        write_error_file(message);
+      } catch (const std::exception& e) {
+        log::error("sweep", "unit {}: {}", unit_.id, e.what());
+      }
     }
     log::error("sweep", "unit {} failed: {}", unit_.id, message);
   }
 
  private:
+  void write_result_files(const train::TrainOutcome& trained) {
+    report::UnitResult result = make_result(trained);
+    if (!recipe_.train.export_model.empty()) {
+      // The whole trained model (backbone, SCT modules, head) for reuse as a checkpoint.
+      model::save_model(recipe_.train.export_model, *model_);
+      result.exported = recipe_.train.export_model;
+      log::info("sweep", "unit {}: model written to {}", unit_.id, recipe_.train.export_model);
+    }
+    atomic_write(result_path(unit_dir_), nlohmann::json(result).dump(1) + "\n");
+  }
+
+  void write_error_file(const std::string& message) const {
+    report::FailedUnit failed;
+    failed.unit = unit_.id;
+    failed.task = unit_.task;
+    failed.method = unit_.method;
+    failed.seed = unit_.seed;
+    failed.variant = unit_.variant;
+    failed.error = message;
+    failed.failed_at = utc_now();
+    atomic_write(error_path(unit_dir_), nlohmann::json(failed).dump(2) + "\n");
+  }
+
   // A fresh attempt clears the last error; --force clears the files of another recipe.
   void prepare_directory() const {
     fs::create_directories(unit_dir_);
     fs::remove(error_path(unit_dir_));
     const std::string checkpoint = train::checkpoint_path(unit_dir_);
-    if (hooks_.force && fs::exists(checkpoint) && train::load_task_checkpoint(checkpoint).recipe_hash != unit_.hash) {
-      log::info("sweep", "unit {}: --force: discarding the checkpoint of another recipe", unit_.id);
-      for (const char* f : {"checkpoint.safetensors", "channels.json", "metrics.jsonl"})
-        fs::remove(fs::path(unit_dir_) / f);
+    if (!hooks_.force || !fs::exists(checkpoint)) return;
+    std::string why;
+    try {
+      if (train::load_task_checkpoint(checkpoint).recipe_hash != unit_.hash) why = "the checkpoint of another recipe";
+    } catch (const InputError& e) {
+      why = std::string("a checkpoint that cannot be resumed (") + e.what() + ")";
     }
+    if (why.empty()) return;
+    log::info("sweep", "unit {}: --force: discarding {}", unit_.id, why);
+    for (const char* f : {"checkpoint.safetensors", "channels.json", "metrics.jsonl"})
+      fs::remove(fs::path(unit_dir_) / f);
   }
 
   // The task file must exist and match the recipe's classes and image size.
@@ -207,6 +227,8 @@ class UnitRun {
       if (info.height != recipe_.model.image_size || info.width != recipe_.model.image_size)
         throw InputError(fmt::format("{}: split '{}' holds {}x{} images but key 'model.image_size' is {}",
                                      recipe_.task.data, split, info.height, info.width, recipe_.model.image_size));
+      // Flipped bytes would otherwise train and score silently; one read per split and process.
+      file_->verify_split(split);
     }
   }
 
@@ -284,6 +306,7 @@ UnitOutcome run_unit(const Unit& unit, dist::Communicator& comm, const std::stri
     run.record_failure(e.what());
     outcome.status = UnitStatus::kFailed;
     outcome.error = e.what();
+    outcome.exit_code = e.exit_code();
     return outcome;
   }
   outcome.steps_run = trained.steps_run;
@@ -291,7 +314,15 @@ UnitOutcome run_unit(const Unit& unit, dist::Communicator& comm, const std::stri
     outcome.status = UnitStatus::kPreempted;
     return outcome;
   }
-  run.write_result(trained);
+  try {
+    run.write_result(trained);
+  } catch (const Error& e) {
+    run.record_failure(e.what());
+    outcome.status = UnitStatus::kFailed;
+    outcome.error = e.what();
+    outcome.exit_code = e.exit_code();
+    return outcome;
+  }
   outcome.best = trained.best_acc;
   outcome.last = trained.last_acc;
   return outcome;

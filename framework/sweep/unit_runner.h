@@ -33,6 +33,7 @@ enum class UnitStatus { kFinished, kFailed, kPreempted };
 struct UnitOutcome {
   UnitStatus status = UnitStatus::kFinished;
   std::string error;  // one line, kFailed only
+  int exit_code = 0;  // kFailed only: 2 for bad input (data, checkpoint), 1 otherwise
   double best = -1, last = -1;
   int64_t steps_run = 0;  // training steps this process ran for the unit (0 when it failed)
 };

@@ -30,6 +30,15 @@ bool Checkpointer::resume(TrainState& state) {
   if (checkpoint.meta != meta_)
     throw InputError(fmt::format("{}: its saved state ({}) differs from this run's ({})", path_,
                                  checkpoint.meta.dump().substr(0, 200), meta_.dump().substr(0, 200)));
+  // A checksum proves the bytes are the ones written, not that training was sane when it wrote
+  // them (a file of an older version may hold a diverged state).
+  for (const auto& [name, t] : {std::pair<const char*, const at::Tensor&>{"values", checkpoint.values},
+                                {"adamw.exp_avg", checkpoint.exp_avg},
+                                {"adamw.exp_avg_sq", checkpoint.exp_avg_sq}})
+    if (!t.isfinite().all().item<bool>())
+      throw InputError(fmt::format("{}: tensor '{}' holds non-finite values (NaN or infinity); delete the file to "
+                                   "restart the unit, or pass --force",
+                                   path_, name));
   at::NoGradGuard no_grad;
   flat_.values().copy_(checkpoint.values);
   optimizer_.exp_avg().copy_(checkpoint.exp_avg);
@@ -50,6 +59,10 @@ void Checkpointer::save(const TrainState& state) {
   comm_.all_reduce(sums, dist::ReduceOp::kSum);
   // Only rank 0 writes; the agreement makes a failed write everyone's error, not a hang.
   dist::agree_or_throw(comm_, [&] {
+    // A diverged state must not replace the last good checkpoint.
+    if (!flat_.values().isfinite().all().item<bool>())
+      throw Error(fmt::format("trainable values are not finite at epoch {} step {}; {} keeps the last good state",
+                              state.epoch, state.step, path_));
     if (comm_.rank() == 0) write(state, sums);
   });
 }

@@ -2,9 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
-
 #include "framework/core/error.h"
+#include "framework/core/fs.h"
 
 namespace sct::train {
 
@@ -32,10 +31,6 @@ EpochMetrics epoch_metrics_from_json(const nlohmann::json& j) {
   return m;
 }
 
-void append_jsonl(const std::string& path, const nlohmann::json& j) {
-  std::ofstream out(path, std::ios::app);
-  if (!out) throw Error(path + ": cannot append metrics");
-  out << j.dump() << "\n";
-}
+void append_jsonl(const std::string& path, const nlohmann::json& j) { append_line(path, j.dump()); }
 
 }  // namespace sct::train

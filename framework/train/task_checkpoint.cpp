@@ -7,6 +7,8 @@
 #include <filesystem>
 
 #include "framework/core/error.h"
+#include "framework/core/log.h"
+#include "framework/data/task_format.h"
 #include "framework/model/raw_tensor.h"
 #include "framework/model/safetensors.h"
 
@@ -14,6 +16,10 @@ namespace sct::train {
 namespace {
 
 constexpr const char* kFormat = "sct_dist task checkpoint";
+constexpr const char* kChecksumKey = "checksum";
+constexpr const char* kDeleteAdvice =
+    "delete it to restart the unit from the beginning, or pass --force to let the run do that";
+constexpr const char* kTensorNames[] = {"values", "adamw.exp_avg", "adamw.exp_avg_sq"};
 
 model::RawTensor raw(const std::string& name, const at::Tensor& t) {
   at::Tensor c = t.contiguous().to(at::kFloat);
@@ -40,6 +46,44 @@ nlohmann::json state_json(const TrainState& s) {
           {"loss_sum", s.loss_sum}, {"correct", s.correct},   {"count", s.count}};
 }
 
+// CRC-32 over every metadata entry but the checksum itself (key, value, in key order) and then
+// the tensors' bytes in file order: any flipped byte of the header's values or of the data
+// changes it.
+std::string content_checksum(const std::map<std::string, std::string>& meta,
+                             const std::vector<const std::vector<uint8_t>*>& data) {
+  data::Crc32 crc;
+  for (const auto& [key, value] : meta) {
+    if (key == kChecksumKey) continue;
+    crc.update(key.data(), key.size());
+    crc.update("=", 1);
+    crc.update(value.data(), value.size());
+    crc.update("\n", 1);
+  }
+  for (const auto* bytes : data) crc.update(bytes->data(), bytes->size());
+  return crc.text();
+}
+
+// A checkpoint written before checksums existed is trusted as before; any other mismatch is a
+// corrupt file (a flipped byte, a truncated copy) that must not be resumed from.
+void verify_checksum(const std::string& path, const std::map<std::string, std::string>& meta,
+                     const std::map<std::string, model::RawTensor>& raws) {
+  const auto stored = meta.find(kChecksumKey);
+  if (stored == meta.end()) {
+    log::warn("train", "{}: written without a checksum (an older version); its content cannot be verified", path);
+    return;
+  }
+  std::vector<const std::vector<uint8_t>*> data;
+  for (const char* name : kTensorNames) {
+    const auto it = raws.find(name);
+    if (it == raws.end()) throw InputError(fmt::format("{}: tensor '{}' missing; {}", path, name, kDeleteAdvice));
+    data.push_back(&it->second.data);
+  }
+  const std::string actual = content_checksum(meta, data);
+  if (actual != stored->second)
+    throw InputError(fmt::format("{}: corrupt checkpoint (checksum {} stored, {} computed); {}", path,
+                                 stored->second, actual, kDeleteAdvice));
+}
+
 }  // namespace
 
 std::string checkpoint_path(const std::string& unit_dir) {
@@ -59,19 +103,28 @@ void save_task_checkpoint(const std::string& path, const TaskCheckpoint& c) {
       // Doubles survive the round trip exactly: nlohmann prints the shortest exact form.
       {"state", state_json(c.state).dump()},
   };
-  model::write_safetensors(path, {raw("values", c.values), raw("adamw.exp_avg", c.exp_avg),
-                                  raw("adamw.exp_avg_sq", c.exp_avg_sq)},
-                           meta);
+  const std::vector<model::RawTensor> tensors{raw(kTensorNames[0], c.values), raw(kTensorNames[1], c.exp_avg),
+                                              raw(kTensorNames[2], c.exp_avg_sq)};
+  meta[kChecksumKey] = content_checksum(meta, {&tensors[0].data, &tensors[1].data, &tensors[2].data});
+  model::write_safetensors(path, tensors, meta);
 }
 
 TaskCheckpoint load_task_checkpoint(const std::string& path) {
   TaskCheckpoint c;
   model::FileSource src(path);
+  std::map<std::string, model::RawTensor> raws;
+  model::SafetensorsHeader header;
+  try {
+    header = model::read_safetensors(src, [&](model::RawTensor&& r) { raws[r.name] = std::move(r); });
+  } catch (const Error& e) {
+    throw InputError(fmt::format("{}; {}", e.what(), kDeleteAdvice));
+  }
+  verify_checksum(path, header.metadata, raws);
   std::map<std::string, at::Tensor> tensors;
-  auto header = model::read_safetensors(src, [&](model::RawTensor&& r) {
-    if (r.dtype != model::DType::kF32) throw InputError(fmt::format("{}: tensor '{}' is not f32", path, r.name));
-    tensors[r.name] = tensor(r);
-  });
+  for (const auto& [name, r] : raws) {
+    if (r.dtype != model::DType::kF32) throw InputError(fmt::format("{}: tensor '{}' is not f32", path, name));
+    tensors[name] = tensor(r);
+  }
   auto get = [&](const char* key) -> const std::string& {
     auto it = header.metadata.find(key);
     if (it == header.metadata.end())
@@ -105,12 +158,22 @@ TaskCheckpoint load_task_checkpoint(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     throw InputError(fmt::format("{}: corrupt task checkpoint metadata ({})", path, e.what()));
   }
-  for (const char* name : {"values", "adamw.exp_avg", "adamw.exp_avg_sq"})
+  for (const char* name : kTensorNames)
     if (!tensors.count(name)) throw InputError(fmt::format("{}: tensor '{}' missing", path, name));
   c.values = tensors["values"];
   c.exp_avg = tensors["adamw.exp_avg"];
   c.exp_avg_sq = tensors["adamw.exp_avg_sq"];
   return c;
+}
+
+std::string checkpoint_recipe_hash(const std::string& path) {
+  try {
+    const model::SafetensorsHeader header = model::parse_safetensors_header(model::FileSource(path));
+    const auto it = header.metadata.find("recipe_hash");
+    return it == header.metadata.end() ? std::string() : it->second;
+  } catch (const std::exception&) {
+    return std::string();
+  }
 }
 
 void check_compatible(const std::string& path, const TaskCheckpoint& c, const std::string& recipe_hash,

@@ -41,6 +41,10 @@ std::string checkpoint_path(const std::string& unit_dir);
 void save_task_checkpoint(const std::string& path, const TaskCheckpoint& ckpt);
 TaskCheckpoint load_task_checkpoint(const std::string& path);
 
+// The recipe hash a checkpoint was written for, from its header alone; "" when the file cannot
+// be read as a task checkpoint (resuming from it then reports why).
+std::string checkpoint_recipe_hash(const std::string& path);
+
 // Throws InputError naming `path` and the reason when `ckpt` cannot continue this run:
 // another recipe (hash), other trainable tensors (names or shapes), or other extra state.
 void check_compatible(const std::string& path, const TaskCheckpoint& ckpt, const std::string& recipe_hash,

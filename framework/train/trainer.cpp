@@ -134,6 +134,7 @@ class TaskTrainer {
   StepOutcome train_step(int64_t epoch, int64_t step, data::Batch& batch);
   std::string forward_backward(int64_t epoch, int64_t step, data::Batch& batch, StepTensors& tensors);
   bool stop_wanted() const;
+  std::string where(int64_t epoch, int64_t step) const;
   [[noreturn]] void fail_step(const std::string& failure);
   void accumulate(const StepTensors& tensors, const data::Batch& batch);
   void show_progress(int64_t epoch, int64_t step, double lr, const at::Tensor& per_sample);
@@ -218,8 +219,11 @@ StepOutcome TaskTrainer::run_epoch() {
 StepOutcome TaskTrainer::train_step(int64_t epoch, int64_t step, data::Batch& batch) {
   const double lr = learning_rate(schedule_, epoch, step);
   StepTensors tensors;
-  const std::string failure = forward_backward(epoch, step, batch, tensors);
+  std::string failure = forward_backward(epoch, step, batch, tensors);
   comm_.all_reduce(flat_.grads(), dist::ReduceOp::kAvg);
+  // The averaged gradient is the same on every rank, and so is this check's verdict.
+  if (failure.empty() && !flat_.grads().isfinite().all().item<bool>())
+    failure = fmt::format("non-finite gradient at {}", where(epoch, step));
   const bool stop = stop_wanted();
   const StepOutcome local =
       !failure.empty() ? StepOutcome::kFailed : (stop ? StepOutcome::kStop : StepOutcome::kContinue);
@@ -248,6 +252,10 @@ std::string TaskTrainer::forward_backward(int64_t epoch, int64_t step, data::Bat
     const int64_t global_n = std::min(batch_size, train_samples_ - step * batch_size);
     at::Tensor loss =
         tensors.per_sample.sum() * (static_cast<double>(comm_.size()) / static_cast<double>(global_n));
+    // A non-finite loss would train every later step on NaN: the unit fails here instead, and
+    // the last checkpoint (written before this step) stays the last good state.
+    if (!loss.isfinite().item<bool>())
+      throw Error(fmt::format("non-finite training loss ({}) at {}", loss.item<double>(), where(epoch, step)));
     loss.backward();
   } catch (const std::exception& e) {
     std::string failure = e.what();
@@ -255,6 +263,11 @@ std::string TaskTrainer::forward_backward(int64_t epoch, int64_t step, data::Bat
     return failure;
   }
   return std::string();
+}
+
+// "epoch 3/10 step 5/16", counted from 1 as the progress line counts.
+std::string TaskTrainer::where(int64_t epoch, int64_t step) const {
+  return fmt::format("epoch {}/{} step {}/{}", epoch + 1, recipe_.train.epochs, step + 1, steps_per_epoch_);
 }
 
 bool TaskTrainer::stop_wanted() const {
@@ -338,7 +351,11 @@ void TaskTrainer::evaluate_if_due(EpochMetrics& metrics, bool last) {
 void TaskTrainer::record_epoch(const EpochMetrics& metrics) {
   state_.curve.push_back(metrics);
   progress_.finish();
-  if (comm_.rank() == 0) append_jsonl(metrics_path_, to_json(metrics));
+  // Agreed: a failed write on rank 0 (a full disk) must end the unit on every rank, not leave
+  // the others waiting in the next step's all-reduce.
+  dist::agree_or_throw(comm_, [&] {
+    if (comm_.rank() == 0) append_jsonl(metrics_path_, to_json(metrics));
+  });
   log::info("train", "epoch {}/{} lr {:.4g} loss {:.4f} train acc {:.2f}%{} {:.0f} img/s {:.1f}s", metrics.epoch + 1,
             recipe_.train.epochs, metrics.lr, metrics.loss, metrics.train_acc,
             metrics.eval_acc ? fmt::format(" eval acc {:.2f}%", *metrics.eval_acc) : std::string(),
@@ -402,7 +419,9 @@ TrainOutcome train_task(TrainSetup& setup) {
   const bool resumed = checkpointer.resume(state);
   data::Loader loader(setup.data, train_loader_options(recipe, comm));
   const std::string metrics_path = (std::filesystem::path(setup.unit_dir) / "metrics.jsonl").string();
-  if (comm.rank() == 0) restart_metrics_file(metrics_path, state.curve);
+  dist::agree_or_throw(comm, [&] {
+    if (comm.rank() == 0) restart_metrics_file(metrics_path, state.curve);
+  });
   TaskTrainer trainer(setup, flat, optimizer, checkpointer, loader, state, metrics_path);
   TrainOutcome outcome = trainer.run();
   outcome.resumed = resumed;

@@ -21,6 +21,7 @@ if(SCT_FUZZ)
     ${_src}/framework/model/npy.cpp
     ${_src}/framework/model/npz.cpp
     ${_src}/framework/model/safetensors.cpp
+    ${_src}/framework/core/fs.cpp
     ${_src}/framework/core/error.cpp)
   set(_fuzz_bin ${PROJECT_BINARY_DIR}/bin/fuzz_checkpoint)
   set(_fuzz_includes)
