@@ -14,10 +14,12 @@
 # Environment: SCT_DIST (the binary; default <repo>/build/bin/sct_dist, else sct_dist on the PATH),
 # MPIRUN (default mpirun).
 #
-# mpirun's exit status is sct_dist's: 0 ok, 1 a unit failed, 2 bad input, 3 preempted (run the
-# same command again to resume). To preempt, send SIGUSR1 (or SIGUSR2) to this process: mpirun
-# forwards it to every rank, which checkpoint at the next step boundary and exit with 3. SIGTERM
-# or Ctrl-C make mpirun kill the ranks at once; they resume from their last periodic checkpoint.
+# The exit status is sct_dist's: 0 ok, 1 a unit failed, 2 bad input, 3 preempted (run the same
+# command again to resume). To preempt, send SIGTERM, SIGUSR1 or SIGUSR2 to this process: it
+# hands mpirun SIGUSR1, which mpirun forwards to every rank; they checkpoint at the next step
+# boundary and exit with 3. (Open MPI's mpirun answers a SIGTERM of its own by killing the ranks
+# and exiting 1 whatever they return, which is why this script does not pass SIGTERM on.) A
+# second SIGTERM kills the ranks at once; they resume from their last checkpoint.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -74,4 +76,19 @@ if [ "$dry" = 1 ]; then
   printf '%q ' "${cmd[@]}"; echo
   exit 0
 fi
-exec "${cmd[@]}"
+"${cmd[@]}" &
+child=$!
+stops=0
+stop() {
+  stops=$((stops + 1))
+  if [ "$stops" = 1 ]; then kill -USR1 "$child" 2>/dev/null; else kill -TERM "$child" 2>/dev/null; fi
+}
+trap stop TERM USR1 USR2
+trap 'kill -TERM "$child" 2>/dev/null' INT
+# wait returns early (status > 128) when a trapped signal arrives; wait again until mpirun ends.
+while true; do
+  rc=0
+  wait "$child" || rc=$?
+  kill -0 "$child" 2>/dev/null || break
+done
+exit "$rc"
