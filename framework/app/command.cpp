@@ -48,6 +48,39 @@ void define_forward(cli::Options& o, CommandLine& line) {
   o.integer("--batch", forward.batch, 1, kUnbounded, "images per forward pass");
 }
 
+void define_eval(cli::Options& o, CommandLine& line) {
+  EvalOptions& eval = line.eval;
+  o.positional("RECIPE_OR_UNIT", eval.target,
+               "a recipe (its task data and backbone), or a unit directory of a run (the adapter's own recipe)")
+      .required();
+  o.text("--adapter", "FILE", eval.adapter, "the adapter file (train.export_adapter)",
+         "UNIT/adapter.safetensors");
+  o.list("--split", "NAME", eval.splits, "a split of the task file to evaluate; none given: task.eval_split");
+  o.list("--set", "KEY=VALUE", eval.sets, "override a recipe key with a TOML value");
+  o.text("--backbone", "CKPT", eval.backbone, "the backbone checkpoint", "the recipe's model.checkpoint");
+  o.integer("--batch", eval.batch, 1, kUnbounded, "images per forward pass and rank",
+            "train.batch_size / ranks, as training evaluates");
+  o.text("--output", "FILE", eval.output, "also write the counts as JSON", "none");
+}
+
+void define_predict(cli::Options& o, CommandLine& line) {
+  PredictOptions& predict = line.predict;
+  o.text("--adapter", "FILE", predict.adapter, "the adapter file (train.export_adapter)").required();
+  o.text("--backbone", "CKPT", predict.backbone, "the backbone checkpoint", "the one the adapter's recipe names");
+  o.text("--input", "FILE.h5|DIR", predict.input, "a task file, or a directory of JPEG/PNG images").required();
+  o.text("--output", "FILE.csv", predict.output, "where to write the predictions").required();
+  o.list("--split", "NAME", predict.splits, "a split of a task file; none given: every split");
+  o.integer("--top-k", predict.top_k, 1, kUnbounded, "classes per image, most probable first");
+  o.integer("--batch", predict.batch, 1, kUnbounded, "images per forward pass");
+}
+
+void define_merge(cli::Options& o, CommandLine& line) {
+  MergeOptions& merge = line.merge;
+  o.text("--adapter", "FILE", merge.adapter, "the adapter file (train.export_adapter)").required();
+  o.text("--backbone", "CKPT", merge.backbone, "the backbone checkpoint", "the one the adapter's recipe names");
+  o.text("--output", "OUT", merge.output, "the merged checkpoint (.safetensors or .npz)").required();
+}
+
 void define_inspect(cli::Options& o, CommandLine& line) {
   o.positional("CHECKPOINT", line.inspect.checkpoint, "a checkpoint (.npz or .safetensors)").required();
 }
@@ -68,6 +101,20 @@ void define_help(cli::Options& o, CommandLine& line) {
 constexpr const char* kRunNotes =
     "Re-running the same command resumes: finished units are skipped, interrupted ones continue\n"
     "from their last checkpoint. Exit codes: 0 ok, 1 a unit failed, 2 bad input, 3 preempted.";
+
+constexpr const char* kEvalNotes =
+    "Counts are exact at any world size: every image of a split is seen once across the ranks.\n"
+    "The adapter's backbone checksum must match the backbone it is applied to.";
+
+constexpr const char* kPredictNotes =
+    "CSV columns: source (split or file), index, label (-1 when unknown), then class_i and prob_i\n"
+    "(softmax) for i = 1..top-k. Images of a directory are resized to the adapter's image size\n"
+    "(bicubic, antialiased) and normalised with its recipe's data.mean and data.std.";
+
+constexpr const char* kMergeNotes =
+    "Folds SCT maps of mlp and qkv mode into the Linear layer whose output they transform\n"
+    "(blocks.l.mlp.fc2, blocks.l.attn.qkv); methods without modules (linear, bitfit, full) just\n"
+    "write their tensors into the backbone. SCT in attn mode does not fold and is refused.";
 
 constexpr const char* kProgramNotes =
     "Start N ranks with `mpirun -n N sct_dist ...` or srun; help, version, inspect and report\n"
@@ -102,6 +149,12 @@ const std::vector<Command>& commands() {
        saliency_command},
       {"forward", "run a checkpoint on pre-normalised float32 images (N, 3, S, S); writes logits or CLS features",
        "", true, define_forward, forward_command},
+      {"eval", "accuracy of a trained adapter on any split of a task, as exact counts", kEvalNotes, true, define_eval,
+       eval_command},
+      {"predict", "top-k predictions of a trained adapter for a task file or a directory of images (CSV)",
+       kPredictNotes, true, define_predict, predict_command},
+      {"merge", "fold a trained adapter into its backbone and write a plain ViT checkpoint", kMergeNotes, true,
+       define_merge, merge_command},
       {"inspect", "print a checkpoint's inferred ViT architecture, parameter count and tensors", "", false,
        define_inspect, inspect_command},
       {"report", "tables (md, csv) or a self-contained HTML page with charts of a run's results", "", false,

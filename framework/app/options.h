@@ -37,6 +37,27 @@ struct ForwardOptions {
   int64_t batch = 32;
 };
 
+struct EvalOptions {
+  std::string target;   // a recipe, or a unit directory (its adapter file's recipe is used)
+  std::string adapter;  // empty: <unit directory>/adapter.safetensors
+  std::vector<std::string> splits;  // empty: the recipe's task.eval_split
+  std::vector<std::string> sets;
+  std::string backbone;  // empty: the recipe's model.checkpoint
+  int64_t batch = 0;     // per rank; 0: train.batch_size / ranks, as training evaluates
+  std::string output;    // JSON of the counts; empty: none
+};
+
+struct PredictOptions {
+  std::string adapter, backbone, input, output;
+  std::vector<std::string> splits;  // task file input: empty = every split
+  int64_t top_k = 5;
+  int64_t batch = 32;
+};
+
+struct MergeOptions {
+  std::string adapter, backbone, output;
+};
+
 struct InspectOptions {
   std::string checkpoint;
 };
@@ -58,6 +79,9 @@ struct CommandLine {
   RunOptions run;
   SaliencyOptions saliency;
   ForwardOptions forward;
+  EvalOptions eval;
+  PredictOptions predict;
+  MergeOptions merge;
   InspectOptions inspect;
   ReportOptions report;
   HelpOptions help;

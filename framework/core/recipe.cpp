@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -280,6 +281,8 @@ class Writer {
 
   template <typename T, typename Check = std::nullptr_t>
   void field(const Key& key, const T& value, Check = nullptr) {
+    if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::vector<std::string>>)
+      if (key.presence == kWhenSet && value.empty()) return;
     text += fmt::format("{} = {}\n", key.name, render(value));
   }
   template <typename Fn>
@@ -422,6 +425,8 @@ Recipe bind_recipe(const toml::table& merged, const Locations& locs, const std::
   r.model.checkpoint = expand_env(r.model.checkpoint);
   r.task.data = expand_env(r.task.data);
   r.train.export_model = expand_env(r.train.export_model);
+  r.train.export_adapter = expand_env(r.train.export_adapter);
+  r.peft.channels = expand_env(r.peft.channels);
   r.out = expand_env(r.out);
   return r;
 }

@@ -48,6 +48,9 @@ struct PeftSection {
   std::string scale_form = "none";  // none | residual | on_x
   double scale = 1.0;
   int64_t saliency_batch = 64;
+  // sct: a channels.json (of `sct_dist saliency` or a unit) used instead of a saliency pass;
+  // it must fit the model's D and L, peft.mode and K. Empty: select the channels.
+  std::string channels;
 };
 
 struct TrainSection {
@@ -65,7 +68,10 @@ struct TrainSection {
   int64_t eval_every = 10;      // epochs
   int64_t checkpoint_every = 10;  // epochs; 0 = only at the end
   bool drop_last = true;
-  std::string export_model;     // after training, write the whole model here (.safetensors/.npz)
+  std::string export_model;     // key 'export': after training, write the whole model here (.safetensors/.npz)
+  // After training, the adapter file (peft/adapter_file.h): the trained tensors and what is
+  // needed to use them again. Relative to the unit directory, so each unit of a sweep has its own.
+  std::string export_adapter;
 };
 
 // A sweep: the recipe's own sections are the defaults, each task file is a fragment merged over

@@ -17,11 +17,18 @@ namespace sct {
 // key inside a kNoTraining section, to their defaults before hashing.
 enum KeyRole { kTraining, kNoTraining };
 
+// Whether recipe_to_toml writes a key that is empty (a string, list or table). kWhenSet is for
+// keys added after hashes were pinned (tests/core/test_recipe_hash.cpp): a recipe that does not
+// set one keeps the text, and so the hashes, it had before the key existed.
+enum KeyPresence { kAlways, kWhenSet };
+
 // A key as the visitors see it: `v.field("seed", ...)` or `v.field({"out", kNoTraining}, ...)`.
 struct Key {
-  Key(const char* key_name, KeyRole key_role = kTraining) : name(key_name), role(key_role) {}  // implicit
+  Key(const char* key_name, KeyRole key_role = kTraining, KeyPresence key_presence = kAlways)  // implicit
+      : name(key_name), role(key_role), presence(key_presence) {}
   const char* name;
   KeyRole role;
+  KeyPresence presence;
 };
 
 namespace checks {
@@ -105,6 +112,7 @@ void visit_recipe(V& v, Recipe& r) {
     v.field("scale_form", p.scale_form, one_of({"none", "residual", "on_x"}));
     v.field("scale", p.scale);
     v.field("saliency_batch", p.saliency_batch, positive());
+    v.field({"channels", kTraining, kWhenSet}, p.channels);
   });
   v.section("train", [&] {
     auto& t = r.train;
@@ -128,6 +136,7 @@ void visit_recipe(V& v, Recipe& r) {
     v.field("checkpoint_every", t.checkpoint_every, at_least(0));
     v.field("drop_last", t.drop_last);
     v.field("export", t.export_model);
+    v.field({"export_adapter", kNoTraining, kWhenSet}, t.export_adapter);
   });
   v.section({"sweep", kNoTraining}, [&] {
     auto& w = r.sweep;

@@ -140,8 +140,9 @@ void write_selection(const std::string& path, const ChannelSelection& selection)
   atomic_write(path, selection_to_json(selection));
 }
 
-ChannelSelection read_selection(const std::string& path) {
-  const std::string text = read_text_file(path);
+ChannelSelection read_selection(const std::string& path) { return parse_selection(read_text_file(path), path); }
+
+ChannelSelection parse_selection(const std::string& text, const std::string& path) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
@@ -207,6 +208,19 @@ ChannelSelection read_selection(const std::string& path) {
     s.layers.push_back(std::move(lc));
   }
   return s;
+}
+
+void check_selection_fits(const ChannelSelection& s, const std::string& path, const std::string& where,
+                          const PeftSection& peft, int64_t dim, int64_t depth) {
+  auto refuse = [&](const std::string& problem) {
+    throw InputError(fmt::format("{}: key 'peft.channels' = \"{}\": {}", where, path, problem));
+  };
+  if (s.mode != peft.mode) refuse(fmt::format("the channels are for mode '{}', peft.mode is '{}'", s.mode, peft.mode));
+  if (s.dim != dim || s.depth != depth)
+    refuse(fmt::format("the channels are for a model of width D={} and depth L={}, this model has D={} L={}", s.dim,
+                       s.depth, dim, depth));
+  const int64_t k = resolve_k(peft, dim);
+  if (s.k != k) refuse(fmt::format("the channels have K={} per layer, the recipe asks for K={}", s.k, k));
 }
 
 }  // namespace sct::peft

@@ -62,5 +62,13 @@ std::string selection_to_json(const ChannelSelection& selection);
 void write_selection(const std::string& path, const ChannelSelection& selection);
 // Reads and checks a channels.json (InputError naming the file and key on any defect).
 ChannelSelection read_selection(const std::string& path);
+// The same checks on channels.json text; `path` names it in errors (e.g. "adapter.safetensors
+// (metadata 'channels')").
+ChannelSelection parse_selection(const std::string& text, const std::string& path);
+
+// InputError naming `where` (the recipe location of peft.channels) and `path` when `selection`
+// does not fit a model of width `dim` and depth `depth` under `peft` (mode and K).
+void check_selection_fits(const ChannelSelection& selection, const std::string& path, const std::string& where,
+                          const PeftSection& peft, int64_t dim, int64_t depth);
 
 }  // namespace sct::peft

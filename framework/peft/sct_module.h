@@ -47,6 +47,8 @@ class SctAdapterImpl : public model::Adapter {
   const std::vector<Group>& groups() const { return groups_; }
   at::Tensor weight(size_t group) const { return weights_.at(group); }
   at::Tensor bias(size_t group) const { return biases_.at(group); }
+  ScaleForm form() const { return form_; }
+  double scale() const { return scale_; }
 
  private:
   int64_t width_;

@@ -17,6 +17,7 @@
 #include "framework/dist/communicator.h"
 #include "framework/model/vit.h"
 #include "framework/model/vit_io.h"
+#include "framework/peft/adapter_file.h"
 #include "framework/peft/backbone.h"
 #include "framework/peft/channels.h"
 #include "framework/peft/method.h"
@@ -102,13 +103,17 @@ class UnitRun {
     });
   }
 
-  // sct: the channels of the resumed run, else the saliency pass (collective).
+  // sct: the channels of the resumed run, else those of peft.channels, else the saliency pass
+  // (collective).
   void choose_channels() {
     const double start = now_s();
     dist::agree_or_throw(comm_, [&] {
       // A resumed unit keeps the channels it started with.
       if (fs::exists(channels_path(unit_dir_)) && fs::exists(train::checkpoint_path(unit_dir_))) {
         selection_ = std::make_unique<peft::ChannelSelection>(peft::read_selection(channels_path(unit_dir_)));
+      } else if (!recipe_.peft.channels.empty()) {
+        selection_ = std::make_unique<peft::ChannelSelection>(given_channels());
+        if (comm_.rank() == 0) peft::write_selection(channels_path(unit_dir_), *selection_);
       }
     });
     if (!selection_) {
@@ -148,7 +153,7 @@ class UnitRun {
     return trained;
   }
 
-  // Rank 0 exports the model when the recipe asks and writes result.json; the group then meets.
+  // Rank 0 exports the model and the adapter file when the recipe asks and writes result.json; the group then meets.
   // Agreed, so a failed write (a full disk) fails the unit on every rank instead of leaving the
   // others waiting.
   void write_result(const train::TrainOutcome& trained) {
@@ -178,6 +183,14 @@ class UnitRun {
       model::save_model(recipe_.train.export_model, *model_);
       result.exported = recipe_.train.export_model;
       log::info("sweep", "unit {}: model written to {}", unit_.id, recipe_.train.export_model);
+    }
+    if (!recipe_.train.export_adapter.empty()) {
+      // Relative to the unit directory: every unit of a sweep writes its own.
+      const fs::path path = fs::path(unit_dir_) / recipe_.train.export_adapter;
+      fs::create_directories(path.parent_path());
+      peft::write_adapter(path.string(), *model_, *trainable_, recipe_, selection_.get(), unit_.hash,
+                          nlohmann::json(result).dump());
+      log::info("sweep", "unit {}: adapter written to {}", unit_.id, path.string());
     }
     atomic_write(result_path(unit_dir_), nlohmann::json(result).dump(1) + "\n");
   }
@@ -210,6 +223,23 @@ class UnitRun {
     log::info("sweep", "unit {}: --force: discarding {}", unit_.id, why);
     for (const char* f : {"checkpoint.safetensors", "channels.json", "metrics.jsonl"})
       fs::remove(fs::path(unit_dir_) / f);
+  }
+
+  // peft.channels, checked against the model and the recipe: one InputError naming the key.
+  peft::ChannelSelection given_channels() const {
+    const std::string& path = recipe_.peft.channels;
+    const std::string where = recipe_.where("peft.channels");
+    peft::ChannelSelection selection;
+    try {
+      selection = peft::read_selection(path);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: key 'peft.channels': {}", where, e.what()));
+    }
+    const model::ViTConfig& c = model_->config();
+    peft::check_selection_fits(selection, path, where, recipe_.peft, c.dim, c.depth);
+    if (!selection.task.empty() && selection.task != unit_.task)
+      log::info("sweep", "unit {}: using the channels of task '{}' from {}", unit_.id, selection.task, path);
+    return selection;
   }
 
   // The task file must exist and match the recipe's classes and image size.

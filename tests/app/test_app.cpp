@@ -32,9 +32,25 @@ TEST(CommandTable, ListsEveryCommandOnceWithItsWorldNeeds) {
     EXPECT_TRUE(names.insert(c.name).second) << c.name;
     EXPECT_NE(c.run, nullptr) << c.name;
   }
-  EXPECT_EQ(names, (std::set<std::string>{"run", "saliency", "forward", "inspect", "report", "help", "version"}));
+  EXPECT_EQ(names, (std::set<std::string>{"run", "saliency", "forward", "eval", "predict", "merge", "inspect", "report",
+                                          "help", "version"}));
   for (const char* alone : {"help", "version", "inspect", "report"}) EXPECT_FALSE(command(alone).needs_world) << alone;
-  for (const char* world : {"run", "saliency", "forward"}) EXPECT_TRUE(command(world).needs_world) << world;
+  for (const char* world : {"run", "saliency", "forward", "eval", "predict", "merge"}) EXPECT_TRUE(command(world).needs_world) << world;
+}
+
+TEST(ReuseOptions, EvalPredictMergeReachTheirFields) {
+  const auto e = parse({"eval", "runs/x/units/u", "--split", "test", "--split=train", "--batch", "8"});
+  ASSERT_EQ(e.kind, Kind::kRun) << e.text;
+  EXPECT_EQ(e.line.eval.target, "runs/x/units/u");
+  EXPECT_EQ(e.line.eval.splits, (std::vector<std::string>{"test", "train"}));
+  EXPECT_EQ(e.line.eval.batch, 8);
+  EXPECT_TRUE(e.line.eval.adapter.empty());
+  const auto p = parse({"predict", "--adapter", "a.safetensors", "--input", "imgs", "--output", "p.csv", "--top-k", "3"});
+  ASSERT_EQ(p.kind, Kind::kRun) << p.text;
+  EXPECT_EQ(p.line.predict.top_k, 3);
+  EXPECT_EQ(p.line.predict.input, "imgs");
+  EXPECT_EQ(parse({"predict", "--adapter", "a.safetensors", "--output", "p.csv"}).kind, Kind::kError);
+  EXPECT_EQ(parse({"merge", "--adapter", "a.safetensors"}).kind, Kind::kError);  // --output is required
 }
 
 TEST(RunOptions, EveryOptionReachesItsField) {

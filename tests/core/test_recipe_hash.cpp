@@ -60,3 +60,19 @@ TEST(RecipeHash, PinnedToEarlierVersions) {
     EXPECT_EQ(training_hash(recipe), c.training_hash) << c.what;
   }
 }
+
+// Keys added after the pins are written only when set: recipes without them keep the hashes
+// above. train.export_adapter names an output and never changes the training hash;
+// peft.channels chooses the channels and does.
+TEST(RecipeHash, KeysAddedLaterLeaveOlderRecipesAlone) {
+  const Recipe plain = parse_recipe(kFull, "/pinned/full.toml");
+  EXPECT_EQ(recipe_to_toml(plain).find("export_adapter"), std::string::npos);
+  EXPECT_EQ(recipe_to_toml(plain).find("channels"), std::string::npos);
+  const Recipe exporting = parse_recipe(kFull, "/pinned/full.toml", {"train.export_adapter=\"a.safetensors\""});
+  EXPECT_NE(recipe_hash(exporting), recipe_hash(plain));
+  EXPECT_EQ(training_hash(exporting), training_hash(plain));
+  const Recipe reusing = parse_recipe(kFull, "/pinned/full.toml", {"peft.channels=\"channels.json\""});
+  EXPECT_NE(training_hash(reusing), training_hash(plain));
+  // The written text reads back to the same recipe (the adapter file stores it).
+  EXPECT_EQ(recipe_hash(parse_recipe(recipe_to_toml(reusing), "/elsewhere/x.toml")), recipe_hash(reusing));
+}
