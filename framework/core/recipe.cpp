@@ -481,14 +481,49 @@ std::string recipe_to_toml(const Recipe& recipe) {
   return w.text;
 }
 
-std::string recipe_hash(const Recipe& recipe) { return hex64(fnv1a64(recipe_to_toml(recipe))); }
+namespace {
+
+// Keys added after recipe hashes were first written (the PEFT baselines' settings). The hashed
+// text leaves them out while they hold their defaults, so a recipe that does not use them keeps
+// the hash older builds wrote into its run directories.
+bool added_later(const std::string& section, const std::string& line) {
+  static const char* keys[] = {"rank", "init", "bottleneck", "adaptformer_scale", "adaptformer_dropout",
+                               "prompts", "prompt_depth"};
+  if (section != "[peft]") return false;
+  for (const char* k : keys)
+    if (line.rfind(std::string(k) + " = ", 0) == 0) return true;
+  return false;
+}
+
+// recipe_to_toml without the added_later keys that equal their defaults. Both texts come from
+// the same schema, one line per field, so their lines correspond one to one.
+std::string hashed_text(const Recipe& recipe) {
+  const std::string text = recipe_to_toml(recipe), defaults = recipe_to_toml(Recipe{});
+  std::string out, section;
+  size_t a = 0, b = 0;
+  while (a < text.size()) {
+    const size_t ea = text.find('\n', a), eb = defaults.find('\n', b);
+    const std::string line = text.substr(a, ea - a), plain = defaults.substr(b, eb - b);
+    if (!line.empty() && line[0] == '[') section = line;
+    if (!(added_later(section, line) && line == plain)) out += line + "\n";
+    if (ea == std::string::npos) break;
+    a = ea + 1;
+    b = eb == std::string::npos ? defaults.size() : eb + 1;
+  }
+  if (!text.empty() && text.back() != '\n') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+std::string recipe_hash(const Recipe& recipe) { return hex64(fnv1a64(hashed_text(recipe))); }
 
 std::string training_hash(const Recipe& recipe) {
   Recipe defaults, copy = recipe;
   UntrainedKeys untrained;
   untrained.take_from(defaults);
   untrained.put_into(copy);
-  return hex64(fnv1a64(recipe_to_toml(copy)));
+  return hex64(fnv1a64(hashed_text(copy)));
 }
 
 std::string Recipe::where(const std::string& key) const {

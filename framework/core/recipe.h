@@ -39,8 +39,16 @@ struct DataSection {
   int64_t prefetch = 2;         // batches prepared ahead per rank
 };
 
+// The valid peft.method (and sweep.methods) values, in the PEFT method registry's order:
+// peft::method_names() returns the same list (tests/peft/test_method.cpp checks it).
+inline const std::vector<std::string>& peft_method_names() {
+  static const std::vector<std::string> names = {"sct",     "linear",      "full", "bitfit", "lora",
+                                                 "adapter", "adaptformer", "vpt",  "ssf"};
+  return names;
+}
+
 struct PeftSection {
-  std::string method = "sct";   // sct | linear | full | bitfit
+  std::string method = "sct";   // one of peft_method_names()
   std::string mode = "attn";    // attn | mlp | qkv
   std::string strategy = "cais";  // cais | task | random
   int64_t k = 0;                // channels per layer; 0 = k_fraction * D
@@ -51,6 +59,13 @@ struct PeftSection {
   // sct: a channels.json (of `sct_dist saliency` or a unit) used instead of a saliency pass;
   // it must fit the model's D and L, peft.mode and K. Empty: select the channels.
   std::string channels;
+  int64_t rank = 8;             // lora: rank of the q and v updates
+  std::string init = "reference";  // lora, adapter: reference | standard (see their files)
+  int64_t bottleneck = 0;       // adapter, adaptformer: bottleneck width; 0 = D/8 (96 for ViT-B)
+  double adaptformer_scale = 1.0;    // adaptformer: s on its branch (the AdaptFormer paper: 0.1)
+  double adaptformer_dropout = 0.1;  // adaptformer: dropout on the bottleneck, training only
+  int64_t prompts = 10;         // vpt: prompt tokens
+  std::string prompt_depth = "deep";  // vpt: deep (new prompts in every block) | shallow (block 0)
 };
 
 struct TrainSection {

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -35,6 +36,13 @@ namespace checks {
 
 inline auto one_of(std::initializer_list<const char*> allowed) {
   std::vector<std::string> list(allowed.begin(), allowed.end());
+  return [list](const std::string& v) -> std::string {
+    for (const auto& a : list)
+      if (v == a) return "";
+    return fmt::format("must be one of {}, found \"{}\"", fmt::join(list, " | "), v);
+  };
+}
+inline auto one_of(const std::vector<std::string>& list) {
   return [list](const std::string& v) -> std::string {
     for (const auto& a : list)
       if (v == a) return "";
@@ -102,7 +110,7 @@ void visit_recipe(V& v, Recipe& r) {
   });
   v.section("peft", [&] {
     auto& p = r.peft;
-    v.field("method", p.method, one_of({"sct", "linear", "full", "bitfit"}));
+    v.field("method", p.method, one_of(peft_method_names()));
     v.field("mode", p.mode, one_of({"attn", "mlp", "qkv"}));
     v.field("strategy", p.strategy, one_of({"cais", "task", "random"}));
     v.field("k", p.k, at_least(0));
@@ -113,6 +121,13 @@ void visit_recipe(V& v, Recipe& r) {
     v.field("scale", p.scale);
     v.field("saliency_batch", p.saliency_batch, positive());
     v.field({"channels", kTraining, kWhenSet}, p.channels);
+    v.field("rank", p.rank, positive());
+    v.field("init", p.init, one_of({"reference", "standard"}));
+    v.field("bottleneck", p.bottleneck, at_least(0));
+    v.field("adaptformer_scale", p.adaptformer_scale);
+    v.field("adaptformer_dropout", p.adaptformer_dropout, in_range(0.0, 1.0));
+    v.field("prompts", p.prompts, positive());
+    v.field("prompt_depth", p.prompt_depth, one_of({"deep", "shallow"}));
   });
   v.section("train", [&] {
     auto& t = r.train;
@@ -142,9 +157,10 @@ void visit_recipe(V& v, Recipe& r) {
     auto& w = r.sweep;
     v.field("tasks", w.tasks);
     v.field("methods", w.methods, [](const std::vector<std::string>& ms) -> std::string {
+      const auto& names = peft_method_names();
       for (const auto& m : ms)
-        if (m != "sct" && m != "linear" && m != "full" && m != "bitfit")
-          return fmt::format("entries must be sct | linear | full | bitfit, found \"{}\"", m);
+        if (std::find(names.begin(), names.end(), m) == names.end())
+          return fmt::format("entries must be {}, found \"{}\"", fmt::join(names, " | "), m);
       return "";
     });
     v.field("seeds", w.seeds);

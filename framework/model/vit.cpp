@@ -57,6 +57,13 @@ const char* ViTImpl::adapter_name(Site site) {
     case Site::kQkv: return "sct_qkv";
     case Site::kAttnOut: return "sct_attn";
     case Site::kMlpOut: return "sct_mlp";
+    case Site::kBlockIn: return "sct_block_in";
+    case Site::kNorm1: return "sct_norm1";
+    case Site::kProj: return "sct_proj";
+    case Site::kNorm2: return "sct_norm2";
+    case Site::kFc1: return "sct_fc1";
+    case Site::kQkvBranch: return "sct_qkv_branch";
+    case Site::kMlpBranch: return "sct_mlp_branch";
   }
   return "?";
 }
@@ -77,29 +84,34 @@ class BlockImpl : public torch::nn::Module {
     fc2 = mlp->register_module("fc2", make_linear(c.mlp_hidden(), c.dim));
   }
 
-  at::Tensor forward(const at::Tensor& x, FeatureObserver* obs) {
-    at::Tensor qkv_out = qkv->forward(norm(*norm1, x));
+  at::Tensor forward(const at::Tensor& input, FeatureObserver* obs) {
+    const at::Tensor x = apply(Site::kBlockIn, input);
+    const at::Tensor y = apply(Site::kNorm1, norm(*norm1, x));
+    at::Tensor qkv_out = qkv->forward(y);
     if (obs) obs->observe(index_, Tap::kQkv, qkv_out);
-    if (ad_qkv) qkv_out = ad_qkv->forward(qkv_out);
-    at::Tensor h = x + drop_path(proj->forward(attention_qkv(qkv_out, heads_)), drop_rate_, is_training());
+    qkv_out = adapted_qkv(qkv_out, y);
+    at::Tensor h = x + drop_path(apply(Site::kProj, proj->forward(attention_qkv(qkv_out, heads_))), drop_rate_,
+                                 is_training());
     if (obs) obs->observe(index_, Tap::kAttnOut, h);
-    if (ad_attn) h = ad_attn->forward(h);
+    h = apply(Site::kAttnOut, h);
     at::Tensor out = mlp_residual(h);
     if (obs) obs->observe(index_, Tap::kBlockOut, out);
     return out;
   }
 
   // The block's output for the CLS token alone, (B, 1, D): all the last block has to deliver
-  // when only the head reads the result. Keys and values still come from every token; the
-  // query, attention row, projection, SCT modules on h or on the MLP output, and the MLP run
-  // on one token: about 1/6 of the block's work, forward and backward. The per-sample DropPath
-  // masks are drawn exactly as in forward().
-  at::Tensor forward_cls(const at::Tensor& x) {
+  // when only the head reads the result. Keys and values still come from every token (prompt
+  // tokens included); the query, attention row, projection, the modules on h or on the MLP
+  // and the MLP run on one token: about 1/6 of the block's work, forward and backward. Every
+  // site is honoured: those acting per token see the CLS row only, the qkv-output modules see
+  // every token. The per-sample DropPath masks are drawn exactly as in forward().
+  at::Tensor forward_cls(const at::Tensor& input) {
+    const at::Tensor x = apply(Site::kBlockIn, input);
     const int64_t D = x.size(2);
-    const at::Tensor y = norm(*norm1, x);
+    const at::Tensor y = apply(Site::kNorm1, norm(*norm1, x));
     at::Tensor q, kv;
-    if (ad_qkv) {  // the qkv-mode module reads every token's q and v channels
-      const at::Tensor qkv_out = ad_qkv->forward(qkv->forward(y));
+    if (slot(Site::kQkv) || slot(Site::kQkvBranch)) {  // modules reading every token's qkv output
+      const at::Tensor qkv_out = adapted_qkv(qkv->forward(y), y);
       q = qkv_out.narrow(1, 0, 1).narrow(2, 0, D);
       kv = qkv_out.narrow(2, D, 2 * D);
     } else {
@@ -107,28 +119,41 @@ class BlockImpl : public torch::nn::Module {
       kv = at::linear(y, qkv->weight.narrow(0, D, 2 * D), qkv->bias.narrow(0, D, 2 * D));
     }
     const at::Tensor o = attention_q_kv(q, kv, heads_);
-    at::Tensor h = x.narrow(1, 0, 1) + drop_path(proj->forward(o), drop_rate_, is_training());
-    if (ad_attn) h = ad_attn->forward(h);
+    at::Tensor h = x.narrow(1, 0, 1) + drop_path(apply(Site::kProj, proj->forward(o)), drop_rate_, is_training());
+    h = apply(Site::kAttnOut, h);
     return mlp_residual(h);
   }
 
   at::Tensor mlp_residual(const at::Tensor& h) {
-    at::Tensor m = fc2->forward(model::gelu(fc1->forward(norm(*norm2, h))));  // exact (erf) GELU
-    if (ad_mlp) m = ad_mlp->forward(m);
-    return h + drop_path(m, drop_rate_, is_training());
+    const at::Tensor y = apply(Site::kNorm2, norm(*norm2, h));
+    at::Tensor m = fc2->forward(model::gelu(apply(Site::kFc1, fc1->forward(y))));  // exact (erf) GELU
+    m = apply(Site::kMlpOut, m);
+    at::Tensor out = h + drop_path(m, drop_rate_, is_training());
+    if (const auto& branch = slot(Site::kMlpBranch)) out = out + branch->forward(h);
+    return out;
   }
 
-  std::shared_ptr<Adapter>& slot(Site site) {
-    return site == Site::kQkv ? ad_qkv : site == Site::kAttnOut ? ad_attn : ad_mlp;
-  }
+  std::shared_ptr<Adapter>& slot(Site site) { return adapters_[int(site)]; }
+  std::string& slot_name(Site site) { return names_[int(site)]; }
 
   std::shared_ptr<torch::nn::LayerNormImpl> norm1, norm2;
   std::shared_ptr<torch::nn::LinearImpl> qkv, proj, fc1, fc2;
-  std::shared_ptr<Adapter> ad_qkv, ad_attn, ad_mlp;
 
  private:
+  at::Tensor apply(Site site, const at::Tensor& x) {
+    const auto& a = slot(site);
+    return a ? a->forward(x) : x;
+  }
+  // The qkv output with the branch on its input (y) added, then the qkv-output module.
+  at::Tensor adapted_qkv(at::Tensor qkv_out, const at::Tensor& y) {
+    if (const auto& branch = slot(Site::kQkvBranch)) qkv_out = qkv_out + branch->forward(y);
+    return apply(Site::kQkv, qkv_out);
+  }
+
   int64_t index_, heads_;
   double drop_rate_;
+  std::shared_ptr<Adapter> adapters_[kSiteCount];
+  std::string names_[kSiteCount];
 };
 
 ViTImpl::ViTImpl(const ViTConfig& config) : config_(config) {
@@ -157,13 +182,20 @@ at::Tensor ViTImpl::embed(const at::Tensor& images) {
                                  fmt::join(images.sizes(), "x")));
   const int64_t B = images.size(0);
   at::Tensor x = patch_proj_->forward(images).flatten(2).transpose(1, 2);  // row-major patches
+  if (const auto& a = model_adapters_[int(ModelSite::kPatchEmbed)]) x = a->forward(x);
   return at::cat({cls_token_.expand({B, -1, -1}), x}, 1) + pos_embed_;
+}
+
+at::Tensor ViTImpl::final_norm(const at::Tensor& x) {
+  at::Tensor y = norm(*norm_, x);
+  if (const auto& a = model_adapters_[int(ModelSite::kNorm)]) y = a->forward(y);
+  return y;
 }
 
 at::Tensor ViTImpl::forward_tokens(const at::Tensor& images, FeatureObserver* observer) {
   at::Tensor x = embed(images);
   for (auto& block : blocks_) x = block->forward(x, observer);
-  return norm(*norm_, x);
+  return final_norm(x);
 }
 
 at::Tensor ViTImpl::forward_features(const at::Tensor& images, FeatureObserver* observer) {
@@ -172,7 +204,7 @@ at::Tensor ViTImpl::forward_features(const at::Tensor& images, FeatureObserver* 
   if (observer) return forward_tokens(images, observer).select(1, 0);
   at::Tensor x = embed(images);
   for (size_t i = 0; i + 1 < blocks_.size(); ++i) x = blocks_[i]->forward(x, nullptr);
-  return norm(*norm_, blocks_.back()->forward_cls(x)).select(1, 0);
+  return final_norm(blocks_.back()->forward_cls(x)).select(1, 0);
 }
 
 at::Tensor ViTImpl::forward(const at::Tensor& images, FeatureObserver* observer) {
@@ -190,16 +222,17 @@ void ViTImpl::reset_head(int64_t num_classes) {
                                         torch::nn::LinearOptions(config_.dim, num_classes)));
 }
 
-void ViTImpl::set_adapter(int64_t block, Site site, std::shared_ptr<Adapter> adapter) {
+void ViTImpl::set_adapter(int64_t block, Site site, std::shared_ptr<Adapter> adapter, const char* name) {
   SCT_CHECK(block >= 0 && block < config_.depth, fmt::format("block {} of {}", block, config_.depth));
   BlockImpl& b = *blocks_[size_t(block)];
   std::shared_ptr<Adapter>& slot = b.slot(site);
-  const char* name = adapter_name(site);
-  if (slot) b.unregister_module(name);
+  std::string& slot_name = b.slot_name(site);
+  if (slot) b.unregister_module(slot_name);
   slot = std::move(adapter);
+  slot_name = name ? name : adapter_name(site);
   if (slot) {
     slot->train(is_training());
-    b.register_module(name, slot);
+    b.register_module(slot_name, slot);
   }
 }
 
@@ -207,5 +240,20 @@ std::shared_ptr<Adapter> ViTImpl::adapter(int64_t block, Site site) const {
   SCT_CHECK(block >= 0 && block < config_.depth, fmt::format("block {} of {}", block, config_.depth));
   return blocks_[size_t(block)]->slot(site);
 }
+
+void ViTImpl::set_adapter(ModelSite site, std::shared_ptr<Adapter> adapter, const char* name) {
+  SCT_CHECK(name && *name, "a model-level adapter needs a name");
+  std::shared_ptr<Adapter>& slot = model_adapters_[int(site)];
+  std::string& slot_name = model_adapter_names_[int(site)];
+  if (slot) unregister_module(slot_name);
+  slot = std::move(adapter);
+  slot_name = name;
+  if (slot) {
+    slot->train(is_training());
+    register_module(slot_name, slot);
+  }
+}
+
+std::shared_ptr<Adapter> ViTImpl::adapter(ModelSite site) const { return model_adapters_[int(site)]; }
 
 }  // namespace sct::model

@@ -18,6 +18,11 @@ const std::vector<const Method*>& registry() {
       &methods::linear(),
       &methods::full(),
       &methods::bitfit(),
+      &methods::lora(),
+      &methods::adapter(),
+      &methods::adaptformer(),
+      &methods::vpt(),
+      &methods::ssf(),
   };
   return table;
 }
@@ -28,7 +33,15 @@ void Method::check(const PeftSection&) const {}
 
 void Method::install(model::ViTImpl&, const Recipe&, const ChannelSelection*) const {}
 
-void Method::check_installed(const std::vector<std::string>&) const {}
+bool Method::owns(const std::string& name) const { return has_module_prefix(name, module_prefix()); }
+
+void Method::check_installed(const std::vector<std::string>& parameter_names) const {
+  if (module_prefix().empty()) return;
+  for (const std::string& name : parameter_names)
+    if (owns(name)) return;
+  throw InputError(fmt::format("method '{}': none of its modules ({}*) are installed in the model", name_,
+                               module_prefix()));
+}
 
 int64_t Method::count_without_head(const model::ViTConfig& config, const PeftSection&) const {
   int64_t n = 0;
@@ -61,6 +74,20 @@ bool needs_selection(const std::string& name) { return method(name).needs_select
 
 bool is_head_parameter(const std::string& name) { return name.rfind("head.", 0) == 0; }
 
-bool is_adapter_parameter(const std::string& name) { return name.find(".sct_") != std::string::npos; }
+bool has_module_prefix(const std::string& name, const std::string& prefix) {
+  if (prefix.empty()) return false;
+  for (size_t start = 0;;) {
+    if (name.compare(start, prefix.size(), prefix) == 0) return true;
+    start = name.find('.', start);
+    if (start == std::string::npos) return false;
+    ++start;
+  }
+}
+
+bool is_adapter_parameter(const std::string& name) {
+  for (const Method* m : registry())
+    if (m->owns(name)) return true;
+  return false;
+}
 
 }  // namespace sct::peft

@@ -45,7 +45,14 @@ class Method {
   // Inserts the method's modules into `model` (seeded from recipe.seed). `selection` is
   // required when needs_selection() (Error when null) and ignored otherwise. Default: nothing.
   virtual void install(model::ViTImpl& model, const Recipe& recipe, const ChannelSelection* selection) const;
+  // The prefix of the submodule names install gives its modules ("sct_", "lora_"), "" for a
+  // method that installs none. is_adapter_parameter recognises every registered prefix.
+  virtual std::string module_prefix() const { return ""; }
+  // Whether `name` belongs to one of this method's modules (a dotted part of it starts with
+  // module_prefix()); false when the method installs none.
+  bool owns(const std::string& name) const;
   // InputError when `parameter_names` (a model's, in model order) lack what install puts there.
+  // Default: at least one parameter the method owns when it has a module prefix.
   virtual void check_installed(const std::vector<std::string>& parameter_names) const;
 
   // Whether the method trains the parameter named `name` (a model.named_parameters() name,
@@ -66,9 +73,10 @@ class Method {
 };
 
 // The method called `name`. InputError for an unknown name, listing the valid ones:
-// peft.method must be one of sct | linear | full | bitfit, found "lora"
+// peft.method must be one of sct | linear | full | ... | ssf, found "dora"
 const Method& method(const std::string& name);
-// Every method's name in registry order: sct, linear, full, bitfit.
+// Every method's name in registry order: sct, linear, full, bitfit, lora, adapter,
+// adaptformer, vpt, ssf (the same list as sct::peft_method_names(), which the recipe checks).
 std::vector<std::string> method_names();
 
 // The same InputError as method(name) for an unknown name; nothing otherwise.
@@ -77,9 +85,12 @@ void check_method(const std::string& name);
 bool needs_selection(const std::string& name);
 
 // Parameter names as the model spells them: the classification head ("head.weight",
-// "head.bias") and the parameters of modules installed as model adapters (every adapter
-// submodule is named "sct_<site>", see model::ViTImpl::adapter_name).
+// "head.bias") and the parameters of modules a method installed (a dotted part of the name
+// starts with a registered method's module_prefix(): "blocks.0.sct_attn.weight",
+// "blocks.3.lora_qkv.a_q", "ssf_norm.scale"); the backbone's own never do.
 bool is_head_parameter(const std::string& name);
 bool is_adapter_parameter(const std::string& name);
+// Whether a dotted part of `name` starts with `prefix` (false for an empty prefix).
+bool has_module_prefix(const std::string& name, const std::string& prefix);
 
 }  // namespace sct::peft

@@ -7,6 +7,7 @@
 #include "framework/core/error.h"
 #include "framework/core/recipe.h"
 #include "framework/peft/channels.h"
+#include "framework/peft/module_init.h"
 
 namespace sct::peft {
 
@@ -68,17 +69,6 @@ at::Tensor SctAdapterImpl::forward(const at::Tensor& x) {
   // unselected channels straight through.
   return x.index_add(x.dim() - 1, index_, deltas.size() == 1 ? deltas[0] : at::cat(deltas, -1));
 }
-
-namespace {
-
-uint64_t block_seed(int64_t seed, int64_t block) {
-  uint64_t z = uint64_t(seed) ^ (uint64_t(block + 1) * 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
 
 void install_sct(model::ViTImpl& model, const ChannelSelection& sel, const PeftSection& peft, int64_t seed) {
   const model::ViTConfig& c = model.config();

@@ -13,10 +13,11 @@ namespace sct::report {
 namespace {
 
 int method_rank(const std::string& method) {
-  static const char* order[] = {"sct", "full", "linear", "bitfit"};
-  for (int i = 0; i < 4; ++i)
+  static const char* order[] = {"sct", "full", "linear", "bitfit", "lora", "adapter", "adaptformer", "vpt", "ssf"};
+  constexpr int n = int(sizeof(order) / sizeof(order[0]));
+  for (int i = 0; i < n; ++i)
     if (method == order[i]) return i;
-  return 4;
+  return n;
 }
 
 std::vector<std::string> ordered_configs(const Run& run) {

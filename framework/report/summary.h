@@ -47,7 +47,7 @@ struct MeanRow {
 };
 
 struct Summary {
-  std::vector<std::string> configs;  // columns: sct, full, linear, bitfit, others; variants after
+  std::vector<std::string> configs;  // columns: sct, full, linear, bitfit, lora, adapter, adaptformer, vpt, ssf, others; variants after
   std::vector<TaskRow> tasks;        // VTAB order first, then the other tasks by group and name
   std::vector<MeanRow> means;        // group means (when tasks carry groups), then the overall mean
   bool any_vtab = false;             // some task matches a published one

@@ -144,8 +144,9 @@ TEST_F(RecipeTest, WrongTypes) {
 }
 
 TEST_F(RecipeTest, ValueChecks) {
-  std::string p = write("r.toml", "[peft]\nmethod = \"lora\"\n");
-  EXPECT_EQ(error_of(p), p + ":2: key 'peft.method' must be one of sct | linear | full | bitfit, found \"lora\"");
+  std::string p = write("r.toml", "[peft]\nmethod = \"dora\"\n");
+  EXPECT_EQ(error_of(p), p + ":2: key 'peft.method' must be one of sct | linear | full | bitfit | lora | adapter | "
+                             "adaptformer | vpt | ssf, found \"dora\"");
   p = write("r2.toml", "[train]\nlabel_smoothing = 1.5\n");
   EXPECT_EQ(error_of(p), p + ":2: key 'train.label_smoothing' must be in [0, 1), found 1.5");
   p = write("r3.toml", "[data]\nstd = [0.2, 0.2]\n");

@@ -76,3 +76,15 @@ TEST(RecipeHash, KeysAddedLaterLeaveOlderRecipesAlone) {
   // The written text reads back to the same recipe (the adapter file stores it).
   EXPECT_EQ(recipe_hash(parse_recipe(recipe_to_toml(reusing), "/elsewhere/x.toml")), recipe_hash(reusing));
 }
+
+// The keys added after the hashes were pinned change them only off their defaults.
+TEST(RecipeHash, KeysAddedLaterCountOnlyOffTheirDefaults) {
+  const Recipe plain = parse_recipe("", "/pinned/a.toml");
+  const Recipe same = parse_recipe("[peft]\nrank = 8\nprompt_depth = \"deep\"\n", "/pinned/a.toml");
+  EXPECT_EQ(training_hash(plain), training_hash(same));
+  EXPECT_EQ(recipe_hash(plain), recipe_hash(same));
+  for (const char* text : {"[peft]\nrank = 4\n", "[peft]\ninit = \"standard\"\n", "[peft]\nbottleneck = 64\n",
+                           "[peft]\nadaptformer_scale = 0.1\n", "[peft]\nadaptformer_dropout = 0.0\n",
+                           "[peft]\nprompts = 50\n", "[peft]\nprompt_depth = \"shallow\"\n"})
+    EXPECT_NE(training_hash(parse_recipe(text, "/pinned/a.toml")), training_hash(plain)) << text;
+}

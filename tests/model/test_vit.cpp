@@ -2,6 +2,10 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <functional>
+#include <map>
+
 #include "framework/core/error.h"
 #include "framework/model/checkpoint.h"
 #include "framework/model/vit.h"
@@ -170,6 +174,101 @@ TEST(ViT, AdaptersAreRegisteredAndActWhereDocumented) {
   m->forward(x).sum().backward();
   ASSERT_TRUE(qkv->weight.grad().defined());
   EXPECT_GT(qkv->weight.grad().abs().item<float>(), 0.f);
+}
+
+// A parameter-free module computing f (the reference below applies the same f).
+struct Fn : Adapter {
+  explicit Fn(std::function<at::Tensor(const at::Tensor&)> f) : f_(std::move(f)) {}
+  at::Tensor forward(const at::Tensor& x) override { return f_(x); }
+  std::function<at::Tensor(const at::Tensor&)> f_;
+};
+
+// The whole model with functional ops, every site applied where vit.h documents it.
+at::Tensor reference_tokens(ViTImpl& m, const at::Tensor& images,
+                            const std::map<Site, std::function<at::Tensor(const at::Tensor&)>>& f,
+                            const std::function<at::Tensor(const at::Tensor&)>& patches,
+                            const std::function<at::Tensor(const at::Tensor&)>& final_norm,
+                            const std::function<at::Tensor(int64_t, const at::Tensor&)>& block_in) {
+  const int64_t D = m.config().dim, H = m.config().heads, dh = D / H;
+  auto ln = [&](const at::Tensor& x, const std::string& n) {
+    return at::layer_norm(x, {D}, param(m, n + ".weight"), param(m, n + ".bias"), 1e-6);
+  };
+  auto lin = [&](const at::Tensor& x, const std::string& n) {
+    return at::linear(x, param(m, n + ".weight"), param(m, n + ".bias"));
+  };
+  at::Tensor x = at::conv2d(images, param(m, "patch_embed.proj.weight"), param(m, "patch_embed.proj.bias"),
+                            at::IntArrayRef{m.config().patch, m.config().patch})
+                     .flatten(2)
+                     .transpose(1, 2);
+  x = patches(x);
+  x = at::cat({param(m, "cls_token").expand({x.size(0), -1, -1}), x}, 1) + param(m, "pos_embed");
+  for (int64_t l = 0; l < m.config().depth; ++l) {
+    const std::string p = "blocks." + std::to_string(l) + ".";
+    x = block_in(l, x);
+    const int64_t B = x.size(0), T = x.size(1);
+    const at::Tensor y = f.at(Site::kNorm1)(ln(x, p + "norm1"));
+    const at::Tensor qkv = f.at(Site::kQkv)(lin(y, p + "attn.qkv") + f.at(Site::kQkvBranch)(y));
+    auto heads = [&](int64_t part) { return qkv.narrow(2, part * D, D).reshape({B, T, H, dh}).transpose(1, 2); };
+    const at::Tensor a = at::softmax(at::matmul(heads(0), heads(1).transpose(2, 3)) / std::sqrt(double(dh)), -1);
+    const at::Tensor o = at::matmul(a, heads(2)).transpose(1, 2).reshape({B, T, D});
+    const at::Tensor h = f.at(Site::kAttnOut)(x + f.at(Site::kProj)(lin(o, p + "attn.proj")));
+    const at::Tensor z = f.at(Site::kFc1)(lin(f.at(Site::kNorm2)(ln(h, p + "norm2")), p + "mlp.fc1"));
+    x = h + f.at(Site::kMlpOut)(lin(at::gelu(z), p + "mlp.fc2")) + f.at(Site::kMlpBranch)(h);
+  }
+  return final_norm(ln(x, "norm"));
+}
+
+// Every site at once, in every block, with the model-level sites and prompt-like tokens at
+// kBlockIn: forward_tokens matches the functional reference, and forward (CLS-only last block)
+// its CLS row.
+TEST(ViT, EverySiteActsWhereDocumentedInBothPaths) {
+  ViT m(tiny(0));
+  m->eval();
+  at::manual_seed(5);
+  const at::Tensor wq = at::randn({48, 16}) * 0.1, wm = at::randn({16, 16}) * 0.1, prompt = at::randn({1, 2, 16});
+  std::map<Site, std::function<at::Tensor(const at::Tensor&)>> f = {
+      {Site::kNorm1, [](const at::Tensor& x) { return x * 1.1 + 0.05; }},
+      {Site::kQkv, [](const at::Tensor& x) { return x * 0.9 - 0.02; }},
+      {Site::kQkvBranch, [wq](const at::Tensor& x) { return at::linear(at::tanh(x), wq); }},
+      {Site::kProj, [](const at::Tensor& x) { return x * 1.2 + 0.1; }},
+      {Site::kAttnOut, [](const at::Tensor& x) { return x * 0.95; }},
+      {Site::kNorm2, [](const at::Tensor& x) { return x * 0.8 + 0.03; }},
+      {Site::kFc1, [](const at::Tensor& x) { return x * 1.3 - 0.04; }},
+      {Site::kMlpOut, [](const at::Tensor& x) { return x * 0.7 + 0.01; }},
+      {Site::kMlpBranch, [wm](const at::Tensor& x) { return at::linear(at::sin(x), wm); }},
+  };
+  auto patches = [](const at::Tensor& x) { return x * 1.05 + 0.2; };
+  auto final_norm = [](const at::Tensor& x) { return x * 0.6 - 0.1; };
+  // Block 0 inserts two tokens after CLS, block 1 replaces them (as VPT-Deep does).
+  auto block_in = [prompt](int64_t l, const at::Tensor& x) {
+    const int64_t skip = l == 0 ? 1 : 3;
+    const at::Tensor p = prompt.expand({x.size(0), -1, -1}) * double(l + 1);
+    return at::cat({x.narrow(1, 0, 1), p, x.narrow(1, skip, x.size(1) - skip)}, 1);
+  };
+  for (int64_t l = 0; l < 2; ++l) {
+    for (const auto& [site, fn] : f) m->set_adapter(l, site, std::make_shared<Fn>(fn));
+    m->set_adapter(l, Site::kBlockIn, std::make_shared<Fn>([block_in, l](const at::Tensor& x) { return block_in(l, x); }));
+  }
+  m->set_adapter(ModelSite::kPatchEmbed, std::make_shared<Fn>(patches), "embed_fn");
+  m->set_adapter(ModelSite::kNorm, std::make_shared<Fn>(final_norm), "norm_fn");
+  at::NoGradGuard ng;
+  const at::Tensor images = at::randn({3, 3, 12, 12});
+  const at::Tensor want = reference_tokens(*m, images, f, patches, final_norm, block_in);
+  const at::Tensor tokens = m->forward_tokens(images);
+  ASSERT_EQ(tokens.sizes(), (std::vector<int64_t>{3, 1 + 2 + 9, 16}));
+  EXPECT_LT((tokens - want).abs().max().item<float>(), 2e-5f);
+  EXPECT_LT((m->forward(images) - want.select(1, 0)).abs().max().item<float>(), 2e-5f);
+  // Removing every module gives the plain model back.
+  for (int64_t l = 0; l < 2; ++l) {
+    for (const auto& [site, fn] : f) m->set_adapter(l, site, nullptr);
+    m->set_adapter(l, Site::kBlockIn, nullptr);
+  }
+  m->set_adapter(ModelSite::kPatchEmbed, nullptr, "embed_fn");
+  m->set_adapter(ModelSite::kNorm, nullptr, "norm_fn");
+  ViT plain(tiny(0));
+  plain->eval();
+  for (auto& p : plain->named_parameters()) p.value().copy_(param(*m, p.key()));
+  EXPECT_TRUE(at::equal(m->forward(images), plain->forward(images)));
 }
 
 TEST(ViT, DropPathIsPerSampleWithLinspaceRates) {

@@ -27,7 +27,9 @@ Recipe small_recipe(const std::string& method, const std::string& mode) {
 
 TEST(Method, RegistryNamesInOrder) {
   const std::vector<std::string> names = method_names();
-  EXPECT_EQ(names, (std::vector<std::string>{"sct", "linear", "full", "bitfit"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"sct", "linear", "full", "bitfit", "lora", "adapter", "adaptformer",
+                                              "vpt", "ssf"}));
+  EXPECT_EQ(names, peft_method_names());  // the list the recipe checks peft.method against
   for (const std::string& name : names) {
     EXPECT_EQ(method(name).name(), name);
     EXPECT_EQ(&method(name), &method(name)) << name;  // one instance per method
@@ -41,7 +43,9 @@ TEST(Method, RegistryNamesInOrder) {
 }
 
 TEST(Method, UnknownMethodIsOneClearError) {
-  const std::string want = "peft.method must be one of sct | linear | full | bitfit, found \"lora\"";
+  const std::string want =
+      "peft.method must be one of sct | linear | full | bitfit | lora | adapter | adaptformer | vpt | ssf, found "
+      "\"dora\"";
   auto message_of = [](const std::function<void()>& call) -> std::string {
     try {
       call();
@@ -50,13 +54,13 @@ TEST(Method, UnknownMethodIsOneClearError) {
     }
     return "(no InputError)";
   };
-  const Recipe recipe = small_recipe("lora", "attn");
+  const Recipe recipe = small_recipe("dora", "attn");
   model::ViT vit = build_backbone(recipe, 3);
-  EXPECT_EQ(message_of([] { method("lora"); }), want);
-  EXPECT_EQ(message_of([] { check_method("lora"); }), want);
-  EXPECT_EQ(message_of([] { needs_selection("lora"); }), want);
+  EXPECT_EQ(message_of([] { method("dora"); }), want);
+  EXPECT_EQ(message_of([] { check_method("dora"); }), want);
+  EXPECT_EQ(message_of([] { needs_selection("dora"); }), want);
   EXPECT_EQ(message_of([&] { count_params(vit->config(), recipe.peft, 3); }), want);
-  EXPECT_EQ(message_of([&] { Trainable(*vit, "lora"); }), want);
+  EXPECT_EQ(message_of([&] { Trainable(*vit, "dora"); }), want);
   EXPECT_EQ(message_of([&] { prepare_method(*vit, recipe, nullptr); }), want);
 }
 
@@ -81,12 +85,20 @@ TEST(Method, RecipeChecksNameTheKey) {
   }
 }
 
-// The count a dry run prints is the count a run trains, for every method and mode.
+// The count a dry run prints is the count a run trains, for every method and mode (the mode
+// standing in for the baselines' own settings: vpt shallow, lora standard init, other sizes).
 TEST(Method, EveryMethodsCountFromTheArchitectureEqualsItsTrainable) {
   for (const std::string& name : method_names())
     for (const std::string mode : {"attn", "mlp", "qkv"}) {
       const Method& chosen = method(name);
-      const Recipe recipe = small_recipe(name, mode);
+      Recipe recipe = small_recipe(name, mode);
+      if (mode == "mlp") {
+        recipe.peft.prompt_depth = "shallow";
+        recipe.peft.init = "standard";
+        recipe.peft.bottleneck = 5;
+        recipe.peft.rank = 3;
+        recipe.peft.prompts = 1;
+      }
       model::ViT vit = build_backbone(recipe, 3);
       const ChannelSelection selection = random_selection(mode, 2, 16, 3, 2);
       const Trainable trainable = prepare_method(*vit, recipe, chosen.needs_selection() ? &selection : nullptr);

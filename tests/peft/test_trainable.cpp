@@ -21,7 +21,7 @@ namespace {
 
 TEST(Trainable, EveryMethodTrainsExactlyItsTensorsAndCountsAgree) {
   const Recipe base = tiny_recipe();
-  for (const std::string method : {"sct", "linear", "full", "bitfit"})
+  for (const std::string& method : method_names())
     for (const std::string mode : {"attn", "qkv"}) {
       Recipe r = base;
       r.peft.method = method;
@@ -34,7 +34,9 @@ TEST(Trainable, EveryMethodTrainsExactlyItsTensorsAndCountsAgree) {
         const std::string& n = p.key();
         const bool head = n.rfind("head.", 0) == 0, sct = n.find(".sct_") != std::string::npos;
         const bool bias = n.size() >= 4 && n.compare(n.size() - 4, 4, "bias") == 0;
-        const bool trained = method == "full" || head || (method == "sct" && sct) || (method == "bitfit" && bias);
+        const bool baseline = method != "full" && method != "linear" && method != "bitfit" && method != "sct";
+        const bool trained = method == "full" || head || (method == "sct" && sct) ||
+                             (method == "bitfit" && bias) || (baseline && is_adapter_parameter(n));
         EXPECT_EQ(p.value().requires_grad(), trained) << method << " " << n;
         if (trained) want.push_back(n);
       }

@@ -28,13 +28,15 @@ class Sct : public Method {
     install_sct(model, *selection, recipe.peft, recipe.seed);
   }
 
+  std::string module_prefix() const override { return "sct_"; }  // model::ViTImpl::adapter_name
+
   void check_installed(const std::vector<std::string>& parameter_names) const override {
     for (const std::string& name : parameter_names)
-      if (is_adapter_parameter(name)) return;
+      if (owns(name)) return;
     throw InputError("method 'sct': no SCT modules are installed in the model (install_sct first)");
   }
 
-  bool trains(const std::string& name) const override { return is_head_parameter(name) || is_adapter_parameter(name); }
+  bool trains(const std::string& name) const override { return is_head_parameter(name) || owns(name); }
 
   // L blocks x parts (1, or 2 in qkv mode) x a K x K weight and a K bias.
   int64_t count_without_head(const model::ViTConfig& config, const PeftSection& peft) const override {
