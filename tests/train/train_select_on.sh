@@ -12,7 +12,7 @@ sed -i 's/^eval_split = "test"$/eval_splits = ["val", "test"]/' "$tmp/r.toml"
 cp "$tmp/r.toml" "$tmp/ref.toml"
 sed -i '/^select_on = /d' "$tmp/ref.toml"
 for r in r ref; do
-  "$bin" run "$tmp/$r.toml" --out "$tmp/runs" >"$tmp/$r.log" 2>&1 || { cat "$tmp/$r.log"; fail "run $r"; }
+  "$bin" run "$tmp/$r.toml" --out "$tmp/runs/$r" >"$tmp/$r.log" 2>&1 || { cat "$tmp/$r.log"; fail "run $r"; }
 done
 "$py" - "$tmp/runs/r/units/r__sct__s5" "$tmp/runs/ref/units/ref__sct__s5" <<'PY' || fail "selection or reported splits"
 import json, sys
