@@ -5,6 +5,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <any>
 #include <cstdlib>
 #include <filesystem>
@@ -269,6 +270,40 @@ class Reader {
     }
   }
 
+  // [sweep.method.<name>] tables: nested tables flattened to dotted recipe keys, each value kept
+  // as TOML text. Only keys a unit recipe may set are allowed.
+  void read(const toml::node& n, const std::string& k, std::map<std::string, std::map<std::string, std::string>>& out) {
+    if (!n.is_table()) fail(k, fmt::format("expects a table of per-method tables, found {}", type_name(n)));
+    out.clear();
+    for (const auto& [name, value] : *n.as_table()) {
+      const std::string sub = k + "." + std::string(name.str());
+      if (!value.is_table()) fail(sub, fmt::format("expects a table of recipe keys, found {}", type_name(value)));
+      auto& settings = out[std::string(name.str())];
+      flatten(*value.as_table(), sub, "", settings);
+    }
+  }
+  void flatten(const toml::table& table, const std::string& where_prefix, const std::string& prefix,
+               std::map<std::string, std::string>& out) {
+    for (const auto& [name, value] : table) {
+      const std::string key = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+      if (value.is_table()) {
+        flatten(*value.as_table(), where_prefix, key, out);
+        continue;
+      }
+      const std::string dotted = where_prefix + "." + key;
+      const auto& keys = recipe_keys();
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+        const std::string close = closest_match(key, keys);
+        fail(dotted, fmt::format("is not a recipe key{}", close.empty() ? "" : fmt::format(" (did you mean '{}'?)", close)));
+      }
+      if (key.rfind("sweep.", 0) == 0 || key == "peft.method")
+        fail(dotted, "cannot be set per method (the sweep section and peft.method are the sweep's own)");
+      std::ostringstream text;
+      value.visit([&](const auto& v) { text << v; });
+      out[key] = text.str();
+    }
+  }
+
   const Locations& locs_;
   std::vector<Frame> frames_;
 };
@@ -281,8 +316,7 @@ class Writer {
 
   template <typename T, typename Check = std::nullptr_t>
   void field(const Key& key, const T& value, Check = nullptr) {
-    if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::vector<std::string>>)
-      if (key.presence == kWhenSet && value.empty()) return;
+    if (key.presence == kWhenSet && value == T{}) return;
     text += fmt::format("{} = {}\n", key.name, render(value));
   }
   template <typename Fn>
@@ -319,6 +353,18 @@ class Writer {
     std::string out = "{";
     size_t i = 0;
     for (const auto& [k, v] : m) out += (i++ ? ", " : " ") + render(k) + " = " + render(v);
+    return out + (m.empty() ? "}" : " }");
+  }
+  // Inline tables with dotted keys, which read back as the same nested tables.
+  static std::string render(const std::map<std::string, std::map<std::string, std::string>>& m) {
+    std::string out = "{";
+    size_t i = 0;
+    for (const auto& [method, settings] : m) {
+      out += (i++ ? ", " : " ") + method + " = {";
+      size_t j = 0;
+      for (const auto& [key, value] : settings) out += (j++ ? ", " : " ") + key + " = " + value;
+      out += settings.empty() ? "}" : " }";
+    }
     return out + (m.empty() ? "}" : " }");
   }
 };
@@ -410,6 +456,38 @@ void resolve_task_paths(Recipe& r, const Locations& locs) {
     if (!fs::path(t).is_absolute()) t = (dir / t).lexically_normal().string();
 }
 
+// The [sweep.method.<m>] table of the recipe's final method (after `overrides`) is merged over
+// the recipe before the overrides, so --set still wins; its keys keep their file:line.
+void apply_method_settings(toml::table& merged, const toml::table& overrides, Locations& locs) {
+  std::string method = "sct";
+  for (const toml::table* t : {static_cast<const toml::table*>(&merged), &overrides})
+    if (auto m = (*t)["peft"]["method"].value<std::string>()) method = *m;
+  const toml::table* settings = merged["sweep"]["method"][method].as_table();
+  if (!settings) return;
+  const toml::table copy = *settings;
+  const std::string prefix = "sweep.method." + method + ".";
+  Locations moved;
+  for (const auto& [k, v] : locs)
+    if (k.rfind(prefix, 0) == 0) moved[k.substr(prefix.size())] = v;
+  deep_merge(merged, copy);
+  for (auto& [k, v] : moved) locs[k] = v;
+}
+
+// The evaluation keys that only make sense together.
+void check_protocol(const Recipe& r) {
+  const auto& splits = r.task.eval_splits;
+  if (!splits.empty() && r.locations.count("task.eval_split") &&
+      std::find(splits.begin(), splits.end(), r.task.eval_split) == splits.end())
+    throw InputError(fmt::format("{}: key 'task.eval_split' = \"{}\" is not one of task.eval_splits ({}); "
+                                 "leave it out when giving task.eval_splits",
+                                 r.where("task.eval_split"), r.task.eval_split, join(splits, ", ")));
+  const auto evaluated = evaluation_splits(r.task);
+  if (!r.train.select_on.empty() &&
+      std::find(evaluated.begin(), evaluated.end(), r.train.select_on) == evaluated.end())
+    throw InputError(fmt::format("{}: key 'train.select_on' = \"{}\" is not an evaluation split (evaluated: {})",
+                                 r.where("train.select_on"), r.train.select_on, join(evaluated, ", ")));
+}
+
 Recipe bind_recipe(const toml::table& merged, const Locations& locs, const std::string& source,
                    const std::string& fragment = "") {
   Recipe r;
@@ -428,7 +506,18 @@ Recipe bind_recipe(const toml::table& merged, const Locations& locs, const std::
   r.train.export_adapter = expand_env(r.train.export_adapter);
   r.peft.channels = expand_env(r.peft.channels);
   r.out = expand_env(r.out);
+  check_protocol(r);
   return r;
+}
+
+// Per-method settings, then the overrides (applied in order, so the later of two wins).
+void apply_settings_and_overrides(toml::table& merged, const std::vector<std::string>& overrides, Locations& locs) {
+  toml::table over;
+  Locations over_locs;
+  for (const auto& o : overrides) apply_override(over, o, over_locs);
+  apply_method_settings(merged, over, locs);
+  deep_merge(merged, over);
+  for (auto& [k, v] : over_locs) locs[k] = v;
 }
 
 }  // namespace
@@ -461,7 +550,7 @@ Recipe load_recipe(const std::string& path, const std::vector<std::string>& over
     record_locations(part, "", fragment, locs);
     deep_merge(merged, part);
   }
-  for (const auto& o : overrides) apply_override(merged, o, locs);
+  apply_settings_and_overrides(merged, overrides, locs);
   return bind_recipe(merged, locs, path, fragment);
 }
 
@@ -471,7 +560,7 @@ Recipe parse_recipe(const std::string& text, const std::string& name,
   std::error_code ec;
   std::vector<std::string> stack{fs::weakly_canonical(name, ec).string()};
   toml::table merged = load_chain(name, text, locs, stack);
-  for (const auto& o : overrides) apply_override(merged, o, locs);
+  apply_settings_and_overrides(merged, overrides, locs);
   return bind_recipe(merged, locs, name);
 }
 
@@ -530,6 +619,19 @@ std::string Recipe::where(const std::string& key) const {
   const auto it = locations.find(key);
   if (it != locations.end()) return it->second;
   return source_path.empty() ? "recipe" : source_path;
+}
+
+std::vector<std::string> evaluation_splits(const TaskSection& task) {
+  return task.eval_splits.empty() ? std::vector<std::string>{task.eval_split} : task.eval_splits;
+}
+
+std::vector<std::string> reported_splits(const Recipe& recipe) {
+  const std::string& selector = recipe.train.select_on;
+  std::vector<std::string> out;
+  for (const auto& s : evaluation_splits(recipe.task))
+    if (s != selector) out.push_back(s);
+  if (out.empty()) out.push_back(selector);
+  return out;
 }
 
 std::vector<std::string> recipe_keys() {

@@ -28,6 +28,9 @@ struct TaskSection {
   std::string data;             // HDF5 task file
   std::string train_split = "train800val200";
   std::string eval_split = "test";
+  // Every split evaluated after an evaluation epoch; empty = [eval_split]. When given,
+  // eval_split must be left at its default or be one of them. See evaluation_splits().
+  std::vector<std::string> eval_splits;
   int64_t num_classes = 0;      // 0 = read from the data file
 };
 
@@ -83,6 +86,9 @@ struct TrainSection {
   int64_t eval_every = 10;      // epochs
   int64_t checkpoint_every = 10;  // epochs; 0 = only at the end
   bool drop_last = true;
+  // The evaluation split whose best evaluation selects the epoch; the other splits are reported
+  // at that epoch. Empty: every split reports its own best (the reference's test selection).
+  std::string select_on;
   std::string export_model;     // key 'export': after training, write the whole model here (.safetensors/.npz)
   // After training, the adapter file (peft/adapter_file.h): the trained tensors and what is
   // needed to use them again. Relative to the unit directory, so each unit of a sweep has its own.
@@ -97,6 +103,9 @@ struct SweepSection {
   std::vector<std::string> methods;    // empty: [peft.method]
   std::vector<int64_t> seeds;          // empty: [seed]
   std::map<std::string, std::vector<std::string>> variants;  // name -> ["key=value", ...]
+  // [sweep.method.<name>] tables: settings merged over the recipe of that method's units, before
+  // sweep.set and --set; method -> dotted key -> value as TOML text ("train.lr" -> "0.003").
+  std::map<std::string, std::map<std::string, std::string>> method;
   std::vector<std::string> set;        // "key=value" overrides applied to every unit
   int64_t ranks_per_task = 0;          // ranks training one unit together; 0 = all ranks
 };
@@ -148,6 +157,13 @@ std::string recipe_hash(const Recipe& recipe);
 // data.prefetch, the sweep section) at their defaults. A finished unit whose training hash
 // changed is an error unless forced.
 std::string training_hash(const Recipe& recipe);
+
+// The splits a unit evaluates: task.eval_splits, or [task.eval_split] when that is empty.
+std::vector<std::string> evaluation_splits(const TaskSection& task);
+
+// The splits a unit reports: the evaluation splits without train.select_on (all of them when
+// nothing selects, or when the selection split is the only one). The first is the headline.
+std::vector<std::string> reported_splits(const Recipe& recipe);
 
 // Every valid dotted key ("train.lr", "seed", ...), for suggestions and docs.
 std::vector<std::string> recipe_keys();

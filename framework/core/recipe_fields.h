@@ -62,6 +62,16 @@ inline auto in_range(double lo, double hi) {  // [lo, hi)
 inline auto positive() {
   return [](auto v) -> std::string { return v > 0 ? "" : fmt::format("must be > 0, found {}", v); };
 }
+inline auto distinct() {
+  return [](const std::vector<std::string>& v) -> std::string {
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i].empty()) return "entries must not be empty";
+      for (size_t j = 0; j < i; ++j)
+        if (v[i] == v[j]) return fmt::format("lists \"{}\" twice", v[i]);
+    }
+    return "";
+  };
+}
 inline auto length(size_t n) {
   return [n](const std::vector<double>& v) -> std::string {
     return v.size() == n ? "" : fmt::format("expects {} numbers, found {}", n, v.size());
@@ -98,6 +108,7 @@ void visit_recipe(V& v, Recipe& r) {
     v.field("data", t.data);
     v.field("train_split", t.train_split);
     v.field("eval_split", t.eval_split);
+    v.field({"eval_splits", kTraining, kWhenSet}, t.eval_splits, distinct());
     v.field("num_classes", t.num_classes, at_least(0));
   });
   v.section("data", [&] {
@@ -150,6 +161,7 @@ void visit_recipe(V& v, Recipe& r) {
     v.field("eval_every", t.eval_every, at_least(0));
     v.field("checkpoint_every", t.checkpoint_every, at_least(0));
     v.field("drop_last", t.drop_last);
+    v.field({"select_on", kTraining, kWhenSet}, t.select_on);
     v.field("export", t.export_model);
     v.field({"export_adapter", kNoTraining, kWhenSet}, t.export_adapter);
   });
@@ -165,6 +177,12 @@ void visit_recipe(V& v, Recipe& r) {
     });
     v.field("seeds", w.seeds);
     v.field("variants", w.variants);
+    v.field({"method", kNoTraining, kWhenSet}, w.method, [](const auto& per_method) -> std::string {
+      for (const auto& kv : per_method)
+        if (kv.first != "sct" && kv.first != "linear" && kv.first != "full" && kv.first != "bitfit")
+          return fmt::format("tables must be named sct | linear | full | bitfit, found \"{}\"", kv.first);
+      return "";
+    });
     v.field("set", w.set);
     v.field("ranks_per_task", w.ranks_per_task, at_least(0));
   });

@@ -12,13 +12,13 @@ namespace sct::report {
 namespace {
 
 const char* kColumns[] = {"kind", "unit", "task", "group", "config", "method", "variant", "seed", "n_seeds",
-                          "best_test_selected", "best_std", "last", "last_std", "trainable_without_head",
+                          "best", "best_label", "best_std", "last", "last_std", "trainable_without_head",
                           "total_s", "tasks", "note"};
 constexpr size_t kNumColumns = sizeof(kColumns) / sizeof(kColumns[0]);
 
 struct Row {
   std::string kind, unit, task, group, config, method, variant, seed, n_seeds;
-  std::string best, best_std, last, last_std, params, total_s, tasks, note;
+  std::string best, best_label, best_std, last, last_std, params, total_s, tasks, note;
 };
 
 std::string quote(const std::string& s) {
@@ -42,7 +42,7 @@ std::string num(double v) { return std::isnan(v) ? "" : fmt::format("{}", v); }
 
 std::string line(const Row& r) {
   const std::string* fields[] = {&r.kind, &r.unit,   &r.task, &r.group,    &r.config, &r.method,
-                                 &r.variant, &r.seed, &r.n_seeds, &r.best, &r.best_std, &r.last,
+                                 &r.variant, &r.seed, &r.n_seeds, &r.best, &r.best_label, &r.best_std, &r.last,
                                  &r.last_std, &r.params, &r.total_s, &r.tasks, &r.note};
   static_assert(sizeof(fields) / sizeof(fields[0]) == kNumColumns, "one field per column");
   std::string out;
@@ -71,6 +71,7 @@ std::string unit_rows(const Run& run) {
     r.seed = std::to_string(u.seed);
     r.n_seeds = "1";
     r.best = num(u.best);
+    r.best_label = u.best_label();
     r.last = num(u.last);
     r.params = std::to_string(u.trainable_without_head);
     r.total_s = num(u.total_s);
@@ -90,6 +91,7 @@ std::string task_rows(const Summary& s) {
       split_config(s.configs[k], r);
       r.n_seeds = std::to_string(c.units.size());
       r.best = num(c.best.mean);
+      r.best_label = c.units.front()->best_label();
       r.best_std = num(c.best.std);
       r.last = num(c.last.mean);
       r.last_std = num(c.last.std);
@@ -109,6 +111,7 @@ std::string mean_rows(const Summary& s) {
       Row r = make_row(m.group.empty() ? "mean" : "group_mean", "", "", m.group);
       split_config(s.configs[k], r);
       r.best = num(m.best[k].mean);
+      r.best_label = s.best_label;
       r.best_std = num(m.best[k].std);
       r.last = num(m.last[k].mean);
       r.last_std = num(m.last[k].std);
@@ -132,6 +135,7 @@ std::string published_rows(const Summary& s) {
       Row r = make_row("reference", "", t.task, vtab_tasks()[t.vtab].group);
       r.config = ref.method;
       r.best = num(ref.accuracy[t.vtab]);
+      r.best_label = "best (test-selected)";
       r.params = num(std::round(ref.params_millions * 1e6));
       r.note = "published, ViT-B/16";
       out += line(r);
@@ -143,6 +147,7 @@ std::string published_rows(const Summary& s) {
       Row r = make_row("reference_mean", "", "", m.group);
       r.config = refs[i].method;
       r.best = num(m.reference[i]);
+      r.best_label = "best (test-selected)";
       r.tasks = std::to_string(m.rows.size());
       r.note = m.label;
       out += line(r);

@@ -39,7 +39,7 @@ var r=svg.getBoundingClientRect();svg.setAttribute('data-box',[r.left,r.top+wind
 
 std::string bar_section(const Summary& s) {
   BarChart chart;
-  chart.title = "Top-1 accuracy per task, best (test-selected), against the published rows";
+  chart.title = fmt::format("Top-1 accuracy per task, {}, against the published rows", s.best_label);
   chart.y_label = "top-1 %";
   chart.y_max = 100;
   for (const auto& t : s.tasks) chart.categories.push_back(t.task);
@@ -148,15 +148,13 @@ std::string render_html(const Run& run) {
                      html_escape(run_overview(run, s)));
   if (!s.tasks.empty()) {
     out += "<h2>Accuracy</h2>\n" + bar_section(s);
-    out += "<p class=\"note\">Top-1 accuracy on each unit's eval split. \"best (test-selected)\" is the best "
-           "evaluation during training (selected on the eval split, the reference protocol); \"last\" is after the "
-           "final epoch. Whiskers and ± are the sample std over seeds.";
+    out += "<p class=\"note\">" + html_escape(protocol_note(s)) + " Whiskers are the sample std over seeds.";
     if (s.any_vtab)
       out += " Published rows: ViT-B/16 (ImageNet-21k) on the full VTAB-1k protocol; their means are over the "
              "same tasks as the row.";
     out += "</p>\n";
     for (Accuracy which : {Accuracy::kBest, Accuracy::kLast}) {
-      out += fmt::format("<h3>{}</h3>\n", html_escape(std::string("Accuracy, ") + accuracy_label(which)));
+      out += fmt::format("<h3>{}</h3>\n", html_escape("Accuracy, " + accuracy_label(s, which)));
       out += "<div class=\"table\">" + to_html(accuracy_table(s, which, true), "acc") + "</div>\n";
     }
     out += "<h3>Trainable parameters and time</h3>\n<div class=\"table\">" + to_html(cost_table(s), "cost") + "</div>\n";

@@ -7,16 +7,6 @@
 #include "framework/report/tables.h"
 
 namespace sct::report {
-namespace {
-
-const char* kProtocol =
-    "Top-1 accuracy (%) on each unit's eval split. \"best (test-selected)\" is the best evaluation "
-    "during training (selected on the eval split, the reference protocol); \"last\" is after the final "
-    "epoch. With several seeds a cell is mean ± sample std (n-1); a group or overall mean is the mean of "
-    "the task means, with the std over seeds of the per-seed means when all its tasks share the seeds.";
-
-}  // namespace
-
 Format parse_format(const std::string& name) {
   if (name == "md" || name == "markdown") return Format::kMarkdown;
   if (name == "csv") return Format::kCsv;
@@ -35,10 +25,10 @@ std::string render(const Run& run, Format format) {
 
 std::string render_markdown(const Run& run) {
   const Summary s = summarize(run);
-  std::string out = fmt::format("# Results: {}\n\n{}\n\n{}\n", run.dir, run_overview(run, s), kProtocol);
+  std::string out = fmt::format("# Results: {}\n\n{}\n\n{}\n", run.dir, run_overview(run, s), protocol_note(s));
   if (!s.tasks.empty()) {
     for (Accuracy which : {Accuracy::kBest, Accuracy::kLast}) {
-      out += fmt::format("\n## Accuracy, {}\n\n", accuracy_label(which));
+      out += fmt::format("\n## Accuracy, {}\n\n", accuracy_label(s, which));
       out += to_markdown(accuracy_table(s, which, true));
     }
     if (s.any_vtab)
@@ -81,7 +71,7 @@ std::string summary_table(const Run& run) {
       both.rows.push_back(std::move(row));
     }
     out += "\n" + to_text(both);
-    out += "* best (test-selected): the best evaluation during training; last: after the final epoch.\n";
+    out += fmt::format("* best = {}; last = {}, after the final epoch.\n", s.best_label, s.last_label);
     if (s.max_seeds > 1) out += "  Cells are mean ± std over seeds.\n";
   }
   const auto problems = problem_lines(run);

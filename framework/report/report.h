@@ -17,7 +17,7 @@ std::string render(const Run& run, Format format);
 std::string render_markdown(const Run& run);
 // Long format, one row per value: kind (unit | task | group_mean | mean | reference |
 // reference_mean | failed | problem), task, group, config, method, variant, seed, n_seeds,
-// best_test_selected, best_std, last, last_std, trainable_without_head, total_s, tasks, note.
+// best, best_label, best_std, last, last_std, trainable_without_head, total_s, tasks, note.
 std::string render_csv(const Run& run);
 std::string render_html(const Run& run);
 

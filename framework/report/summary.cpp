@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 #include <tuple>
+
+#include "framework/core/strings.h"
 
 #include "framework/report/reference_rows.h"
 
@@ -20,9 +23,9 @@ int method_rank(const std::string& method) {
   return n;
 }
 
-std::vector<std::string> ordered_configs(const Run& run) {
+std::vector<std::string> ordered_configs(const std::vector<const UnitResult*>& units) {
   std::map<std::tuple<int, std::string, std::string>, std::string> keyed;
-  for (const auto& u : run.units) keyed[{method_rank(u.method), u.method, u.variant}] = u.config();
+  for (const auto* u : units) keyed[{method_rank(u->method), u->method, u->variant}] = u->config();
   std::vector<std::string> configs;
   for (const auto& kv : keyed) configs.push_back(kv.second);
   return configs;
@@ -113,6 +116,13 @@ void reference_means(const Summary& s, MeanRow& m) {
   }
 }
 
+// One label for all units, or the list of those that differ.
+std::string common_label(const std::set<std::string>& labels, const char* fallback) {
+  if (labels.empty()) return fallback;
+  if (labels.size() == 1) return *labels.begin();
+  return fmt::format("{} (mixed: {})", fallback, join(std::vector<std::string>(labels.begin(), labels.end()), "; "));
+}
+
 std::string tasks_word(size_t n) { return n == 1 ? "1 task" : fmt::format("{} tasks", n); }
 
 }  // namespace
@@ -132,15 +142,50 @@ Stat stat_of(const std::vector<double>& values) {
   return s;
 }
 
+std::vector<const UnitResult*> row_units(const Run& run, std::deque<UnitResult>& storage) {
+  std::vector<const UnitResult*> rows;
+  for (const auto& u : run.units) {
+    if (u.splits.size() < 2) {
+      rows.push_back(&u);
+      continue;
+    }
+    for (const auto& split : u.splits) {
+      UnitResult view = u;
+      view.task = u.task + " · " + split.split;
+      view.group = u.group.empty() ? split.split : u.group + " · " + split.split;
+      if (u.selected_on == u.eval_split) view.selected_on = split.split;  // each split its own best
+      view.eval_split = split.split;
+      view.best = split.best;
+      view.last = split.last;
+      view.best_epoch = split.best_epoch;
+      view.splits = {split};
+      storage.push_back(std::move(view));
+      rows.push_back(&storage.back());
+    }
+  }
+  return rows;
+}
+
 Summary summarize(const Run& run) {
   Summary s;
-  s.configs = ordered_configs(run);
+  const std::vector<const UnitResult*> units = row_units(run, *s.split_rows);
+  s.configs = ordered_configs(units);
   std::map<std::string, std::map<std::string, std::vector<const UnitResult*>>> by_task;  // task -> config -> units
   std::map<std::string, std::string> group_of;
-  for (const auto& u : run.units) {
-    by_task[u.task][u.config()].push_back(&u);
-    if (!u.group.empty()) group_of[u.task] = u.group;
+  std::set<std::string> best_labels, last_labels;
+  bool self_selected = true;  // every unit at the best evaluation of the split it reports
+  for (const UnitResult* u : units) {
+    by_task[u->task][u->config()].push_back(u);
+    if (!u->group.empty()) group_of[u->task] = u->group;
+    best_labels.insert(u->best_label());
+    last_labels.insert(u->last_label());
+    self_selected = self_selected && !u->eval_split.empty() && u->selected_on == u->eval_split;
   }
+  // Targets of one training (domain generalisation), each at its own best: one label says it.
+  if (self_selected && best_labels.size() > 1) best_labels = {"best (each split selected on itself)"};
+  if (self_selected && last_labels.size() > 1) last_labels = {"last"};
+  s.best_label = common_label(best_labels, "best");
+  s.last_label = common_label(last_labels, "last");
   for (const auto& [task, per_config] : by_task) {
     TaskRow row;
     row.task = task;

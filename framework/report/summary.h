@@ -2,6 +2,8 @@
 // seeds, VTAB group means and the overall mean, with the published rows over the same tasks.
 #pragma once
 
+#include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,8 +54,19 @@ struct Summary {
   std::vector<MeanRow> means;        // group means (when tasks carry groups), then the overall mean
   bool any_vtab = false;             // some task matches a published one
   int max_seeds = 0;                 // most seeds of any cell
+  // What the units' best and last are, as the tables label them (UnitResult::best_label and
+  // last_label); units that differ give "best (mixed: ...)".
+  std::string best_label = "best", last_label = "last";
+  // A unit reporting several splits (domain generalisation: one training, several targets)
+  // becomes one row per split, "<task> · <split>" in group "<group> · <split>" (or "<split>"),
+  // made from its accuracy.splits; the cells point into this.
+  std::shared_ptr<std::deque<UnitResult>> split_rows = std::make_shared<std::deque<UnitResult>>();
 };
 
 Summary summarize(const Run& run);
+
+// The units as table rows: a unit with one reported split as it is, one with several as one
+// copy per split (appended to `storage`).
+std::vector<const UnitResult*> row_units(const Run& run, std::deque<UnitResult>& storage);
 
 }  // namespace sct::report

@@ -35,8 +35,25 @@ std::string mean_cell(const MeanRow& m, size_t k, Accuracy which) {
 
 }  // namespace
 
-const char* accuracy_label(Accuracy which) {
-  return which == Accuracy::kBest ? "best (test-selected)" : "last";
+const std::string& accuracy_label(const Summary& s, Accuracy which) {
+  return which == Accuracy::kBest ? s.best_label : s.last_label;
+}
+
+std::string protocol_note(const Summary& s) {
+  std::string best;
+  if (s.best_label.rfind("best (", 0) == 0 && s.best_label.find("mixed") == std::string::npos)
+    best = fmt::format("\"{}\" is the best of the evaluations during training, selected on the split it is "
+                       "reported on{}", s.best_label,
+                       s.best_label == "best (test-selected)" ? " (the reference protocol, a test-set selection)" : "");
+  else if (s.best_label.find("mixed") == std::string::npos)
+    best = fmt::format("\"{}\" is the accuracy at the epoch where the selection split was best (the clean "
+                       "protocol: the reported split plays no part in the choice)", s.best_label);
+  else
+    best = fmt::format("\"{}\": the units were selected differently, see each unit's result.json", s.best_label);
+  return fmt::format("Top-1 accuracy (%) on each unit's reported split. {}; \"{}\" is after the final epoch. With "
+                     "several seeds a cell is mean ± sample std (n-1); a group or overall mean is the mean of the "
+                     "task means, with the std over seeds of the per-seed means when all its tasks share the seeds.",
+                     best, s.last_label);
 }
 
 Table accuracy_table(const Summary& s, Accuracy which, bool with_reference, bool short_headers) {
@@ -46,7 +63,7 @@ Table accuracy_table(const Summary& s, Accuracy which, bool with_reference, bool
   t.header.push_back("task");
   if (groups) t.header.push_back("group");
   const size_t first = t.header.size();
-  for (const auto& c : s.configs) t.header.push_back(short_headers ? c : c + " " + accuracy_label(which));
+  for (const auto& c : s.configs) t.header.push_back(short_headers ? c : c + " " + accuracy_label(s, which));
   if (refs)
     for (const auto& r : reference_rows()) t.header.push_back(r.method + " (published)");
   t.right.assign(t.header.size(), true);

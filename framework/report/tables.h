@@ -13,8 +13,13 @@ namespace sct::report {
 
 enum class Accuracy { kBest, kLast };
 
-// Short and long labels of the two accuracies, used by every format.
-const char* accuracy_label(Accuracy which);  // "best (test-selected)" / "last"
+// The label of an accuracy as the units define it (Summary::best_label / last_label):
+// "best (test-selected)", "test (val200-selected)", "last", "last (val200)".
+const std::string& accuracy_label(const Summary& s, Accuracy which);
+
+// What the accuracies of the run mean, one paragraph for every format: the protocol as the
+// units' labels say it was run, then how seeds and means combine.
+std::string protocol_note(const Summary& s);
 
 // Rows: tasks, then group means and the overall mean. Columns: task, group (when any task
 // has one), one per configuration, then the published rows when `with_reference` and some

@@ -96,6 +96,10 @@ CurvePoint read_curve_point(const json& e) {
   p.eval_acc = opt_number(e, "eval_acc");
   p.images_per_s = opt_number(e, "images_per_s");
   p.seconds = opt_number(e, "seconds");
+  if (const json* evals = find(e, "evals"); evals && !evals->is_null()) {
+    if (!evals->is_object()) bad("evals", "an object of split -> accuracy", evals);
+    for (const auto& [split, acc] : evals->items()) p.evals[split] = opt_number(*evals, split);
+  }
   return p;
 }
 
@@ -186,6 +190,47 @@ UnitResult read_required(const json& j) {
   return u;
 }
 
+// accuracy.selected_on and accuracy.splits, with what older files (one split, selected on
+// itself) meant when they are absent.
+void read_selection(const json& j, UnitResult& u, std::vector<std::string>* notes) {
+  optional_part(notes, [&] {
+    u.selected_on = opt_string(j, "accuracy.selected_on");
+    if (u.selected_on.empty()) u.selected_on = u.eval_split;
+  });
+  optional_part(notes, [&] {
+    if (const json* list = find(j, "eval_splits"); list && !list->is_null()) {
+      if (!list->is_array()) bad("eval_splits", "an array of split names", list);
+      for (size_t i = 0; i < list->size(); ++i) {
+        if (!(*list)[i].is_string()) bad(fmt::format("eval_splits[{}]", i), "a split name", &(*list)[i]);
+        u.eval_splits.push_back((*list)[i].get<std::string>());
+      }
+    }
+    if (u.eval_splits.empty() && !u.eval_split.empty()) u.eval_splits.push_back(u.eval_split);
+  });
+  optional_part(notes, [&] {
+    const json* list = find(j, "accuracy.splits");
+    if (!list || list->is_null()) return;
+    if (!list->is_array()) bad("accuracy.splits", "an array of per-split objects", list);
+    for (size_t i = 0; i < list->size(); ++i) {
+      const json& e = (*list)[i];
+      const std::string at = fmt::format("accuracy.splits[{}]", i);
+      if (!e.is_object()) bad(at, "an object", &e);
+      try {
+        SplitResult r;
+        r.split = string(e, "split");
+        r.best = percent(e, "best");
+        r.last = percent(e, "last");
+        r.best_epoch = opt_integer(e, "best_epoch", -1);
+        u.splits.push_back(r);
+      } catch (const SchemaError& err) {
+        std::string what = err.what();
+        what.insert(5, at + ".");
+        throw SchemaError(what);
+      }
+    }
+  });
+}
+
 // Provenance of the run: shown by no table, kept so the struct holds the whole file.
 void read_provenance(const json& j, UnitResult& u, std::vector<std::string>* notes) {
   optional_part(notes, [&] {
@@ -217,6 +262,16 @@ json rows_or_null(const std::vector<std::vector<T>>& rows) {
 
 std::string UnitResult::config() const { return variant.empty() ? method : method + "[" + variant + "]"; }
 
+std::string UnitResult::best_label() const {
+  if (selected_on.empty()) return "best";
+  if (selected_on == eval_split || eval_split.empty()) return fmt::format("best ({}-selected)", selected_on);
+  return fmt::format("{} ({}-selected)", eval_split, selected_on);
+}
+
+std::string UnitResult::last_label() const {
+  return eval_split.empty() || eval_split == "test" ? "last" : fmt::format("last ({})", eval_split);
+}
+
 UnitResult read_unit_result(const json& j, std::vector<std::string>* notes) {
   UnitResult u = read_required(j);
   // Each optional part fails alone: a malformed curve still leaves the unit in the tables.
@@ -244,6 +299,7 @@ UnitResult read_unit_result(const json& j, std::vector<std::string>* notes) {
   optional_part(notes, [&] { u.channels = read_matrix<int>(j, "channels", true); });
   optional_part(notes, [&] { u.channel_scores = read_scores(j, u.channels); });
   read_provenance(j, u, notes);
+  read_selection(j, u, notes);
   return u;
 }
 
@@ -268,6 +324,11 @@ void to_json(json& j, const CurvePoint& point) {
            {"loss", point.loss},         {"train_acc", point.train_acc},
            {"eval_acc", point.eval_acc}, {"images_per_s", point.images_per_s},
            {"seconds", point.seconds}};
+  if (!point.evals.empty()) j["evals"] = point.evals;
+}
+
+void to_json(json& j, const SplitResult& s) {
+  j = json{{"split", s.split}, {"best", s.best}, {"best_epoch", s.best_epoch}, {"last", s.last}};
 }
 
 // The keys of RESULTS.md; nlohmann writes an object's keys in sorted order, whatever the order here.
@@ -286,7 +347,13 @@ void to_json(json& j, const UnitResult& u) {
       {"dim", u.dim},
       {"train_split", u.train_split},
       {"eval_split", u.eval_split},
-      {"accuracy", {{"best", u.best}, {"best_epoch", u.best_epoch}, {"last", u.last}}},
+      {"eval_splits", u.eval_splits},
+      {"accuracy",
+       {{"best", u.best},
+        {"best_epoch", u.best_epoch},
+        {"last", u.last},
+        {"selected_on", or_null(u.selected_on)},
+        {"splits", u.splits}}},
       {"params",
        {{"trainable", u.trainable},
         {"trainable_without_head", u.trainable_without_head},

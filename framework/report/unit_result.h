@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -25,6 +26,14 @@ struct CurvePoint {
   int epoch = 0;
   double lr = kNaN, loss = kNaN, train_acc = kNaN, eval_acc = kNaN;
   double images_per_s = kNaN, seconds = kNaN;
+  std::map<std::string, double> evals;  // every evaluation split, when evaluated; absent in older files
+};
+
+// One reported split of a unit (accuracy.splits): the same quantities as accuracy.best/last.
+struct SplitResult {
+  std::string split;
+  double best = kNaN, last = kNaN;
+  int64_t best_epoch = -1;
 };
 
 // One finished unit (units/<id>/result.json). Optional fields keep their defaults when absent.
@@ -37,9 +46,16 @@ struct UnitResult {
   int64_t k = -1;  // sct only; -1 is written as null
   int64_t num_classes = 0;
   int64_t dim = 0;  // channels per layer (D)
-  std::string train_split, eval_split;
-  double best = 0, last = 0;  // top-1 %, best over the evaluations and after the last epoch
+  std::string train_split;
+  std::string eval_split;  // the headline split: the one `best` and `last` are on
+  std::vector<std::string> eval_splits;  // every evaluated split; older files: [eval_split]
+  // top-1 % on eval_split: at the selected epoch (best_epoch) and after the last epoch.
+  double best = 0, last = 0;
   int64_t best_epoch = -1;
+  // The split whose best evaluation chose best_epoch: eval_split itself in the reference protocol
+  // (a test-set selection when it is test), val200 in the clean one. Older files: eval_split.
+  std::string selected_on;
+  std::vector<SplitResult> splits;  // every reported split, eval_split first; older files: empty
   int64_t trainable = -1, trainable_without_head = 0, head = -1, backbone = -1;
   // Per layer; empty (no selection) is written as null.
   std::vector<std::vector<int>> channels;           // selected channel indices
@@ -56,6 +72,11 @@ struct UnitResult {
 
   // Column label of the configuration: the method, plus "[variant]" when there is one.
   std::string config() const;
+  // "best (test-selected)", "test (val200-selected)", "best (val200-selected)"; "best" when the
+  // file does not say.
+  std::string best_label() const;
+  // "last" on test (or when the file does not say), else "last (val200)".
+  std::string last_label() const;
 };
 
 // A unit that ran and failed (units/<id>/error.json).
@@ -69,6 +90,7 @@ struct FailedUnit {
 };
 
 void to_json(nlohmann::json& j, const CurvePoint& point);
+void to_json(nlohmann::json& j, const SplitResult& split);
 void to_json(nlohmann::json& j, const UnitResult& result);
 void to_json(nlohmann::json& j, const FailedUnit& failed);
 

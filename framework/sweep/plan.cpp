@@ -22,7 +22,8 @@ void estimate_cost(Unit& u) {
     data::TaskFile f(r.task.data);
     u.data_classes = f.num_classes();
     const double n_train = static_cast<double>(f.split(r.task.train_split).count);
-    const double n_eval = static_cast<double>(f.split(r.task.eval_split).count);
+    double n_eval = 0;
+    for (const auto& split : evaluation_splits(r.task)) n_eval += static_cast<double>(f.split(split).count);
     const double evals = r.train.eval_every > 0 ? std::ceil(double(r.train.epochs) / double(r.train.eval_every)) : 1;
     u.cost = 3.0 * n_train * double(r.train.epochs) + n_eval * evals;
   } catch (const std::exception& e) {

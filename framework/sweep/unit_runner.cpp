@@ -82,6 +82,7 @@ report::CurvePoint curve_point(const train::EpochMetrics& m) {
   point.eval_acc = m.eval_acc ? *m.eval_acc : report::kNaN;  // written as null
   point.images_per_s = m.images_per_s;
   point.seconds = m.seconds;
+  point.evals = m.evals;
   return point;
 }
 
@@ -252,7 +253,9 @@ class UnitRun {
     if (recipe_.task.num_classes > 0 && recipe_.task.num_classes != file_->num_classes())
       throw InputError(fmt::format("{}: key 'task.num_classes' = {} but {} has {} classes", recipe_.where("task.num_classes"),
                                    recipe_.task.num_classes, recipe_.task.data, file_->num_classes()));
-    for (const auto& split : {recipe_.task.train_split, recipe_.task.eval_split}) {
+    std::vector<std::string> splits{recipe_.task.train_split};
+    for (const auto& s : evaluation_splits(recipe_.task)) splits.push_back(s);
+    for (const auto& split : splits) {
       const auto& info = file_->split(split);
       if (info.height != recipe_.model.image_size || info.width != recipe_.model.image_size)
         throw InputError(fmt::format("{}: split '{}' holds {}x{} images but key 'model.image_size' is {}",
@@ -280,10 +283,20 @@ class UnitRun {
     result.num_classes = num_classes_;
     result.dim = model_->config().dim;
     result.train_split = recipe_.task.train_split;
-    result.eval_split = recipe_.task.eval_split;
+    result.eval_split = trained.selection.splits.front().split;
+    result.eval_splits = evaluation_splits(recipe_.task);
     result.best = trained.best_acc;
     result.best_epoch = trained.best_epoch;
     result.last = trained.last_acc;
+    result.selected_on = trained.selection.selected_on.empty() ? result.eval_split : trained.selection.selected_on;
+    for (const auto& s : trained.selection.splits) {
+      report::SplitResult r;
+      r.split = s.split;
+      r.best = s.best;
+      r.best_epoch = s.best_epoch;
+      r.last = s.last;
+      result.splits.push_back(r);
+    }
     result.trainable = trainable_->numel();
     result.trainable_without_head = trainable_->numel_without_head();
     result.head = trainable_->head_numel();

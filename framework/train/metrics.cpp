@@ -14,6 +14,7 @@ nlohmann::json to_json(const EpochMetrics& m) {
   j["loss"] = m.loss;
   j["train_acc"] = m.train_acc;
   j["eval_acc"] = m.eval_acc ? nlohmann::json(*m.eval_acc) : nlohmann::json(nullptr);
+  if (!m.evals.empty()) j["evals"] = m.evals;  // absent in files written before several splits
   j["images_per_s"] = m.images_per_s;
   j["seconds"] = m.seconds;
   return j;
@@ -26,6 +27,7 @@ EpochMetrics epoch_metrics_from_json(const nlohmann::json& j) {
   m.loss = j.at("loss").get<double>();
   m.train_acc = j.at("train_acc").get<double>();
   if (!j.at("eval_acc").is_null()) m.eval_acc = j.at("eval_acc").get<double>();
+  if (j.contains("evals")) m.evals = j.at("evals").get<std::map<std::string, double>>();
   m.images_per_s = j.at("images_per_s").get<double>();
   m.seconds = j.at("seconds").get<double>();
   return m;

@@ -4,6 +4,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,7 +16,8 @@ struct EpochMetrics {
   double lr = 0;
   double loss = 0;                  // mean over the epoch's training samples (all ranks)
   double train_acc = 0;             // percent
-  std::optional<double> eval_acc;   // percent, when evaluated after this epoch
+  std::optional<double> eval_acc;   // percent, when evaluated after this epoch: the headline split
+  std::map<std::string, double> evals;  // percent per evaluation split, when evaluated
   double images_per_s = 0;          // training images (all ranks) per second
   double seconds = 0;               // wall time of the epoch, evaluation included
 };

@@ -142,6 +142,7 @@ class TaskTrainer {
   void finish_epoch(int64_t epoch, double epoch_start);
   EpochMetrics epoch_metrics(int64_t epoch, double train_time);
   void evaluate_if_due(EpochMetrics& metrics, bool last);
+  void report_selection();
   void record_epoch(const EpochMetrics& metrics);
   void checkpoint_if_due(int64_t epoch, bool last);
 
@@ -158,6 +159,8 @@ class TaskTrainer {
   const int64_t train_samples_;
   const ScheduleParams schedule_;
   const std::string metrics_path_;
+  const std::vector<std::string> eval_splits_, reported_splits_;
+  const std::string selection_split_;  // whose best evaluation state_.best_acc tracks
   TrainOutcome outcome_;
   log::Progress progress_{"train"};
   int64_t steps_run_ = 0;
@@ -178,7 +181,10 @@ TaskTrainer::TaskTrainer(TrainSetup& setup, FlatParams& flat, AdamW& optimizer, 
       steps_per_epoch_(loader.steps_per_epoch()),
       train_samples_(setup.data->split(recipe_.task.train_split).count),
       schedule_(schedule_params(recipe_.train, steps_per_epoch_)),
-      metrics_path_(std::move(metrics_path)) {}
+      metrics_path_(std::move(metrics_path)),
+      eval_splits_(evaluation_splits(recipe_.task)),
+      reported_splits_(reported_splits(recipe_)),
+      selection_split_(recipe_.train.select_on.empty() ? reported_splits_.front() : recipe_.train.select_on) {}
 
 TrainOutcome TaskTrainer::run() {
   start_time_ = now_s();
@@ -187,9 +193,7 @@ TrainOutcome TaskTrainer::run() {
     if (run_epoch() == StepOutcome::kStop) return outcome_;
   outcome_.curve = state_.curve;
   outcome_.steps_run = steps_run_;
-  outcome_.best_acc = state_.best_acc;
-  outcome_.best_epoch = state_.best_epoch;
-  outcome_.last_acc = state_.curve.empty() || !state_.curve.back().eval_acc ? -1 : *state_.curve.back().eval_acc;
+  report_selection();
   return outcome_;
 }
 
@@ -336,15 +340,33 @@ EpochMetrics TaskTrainer::epoch_metrics(int64_t epoch, double train_time) {
   return metrics;
 }
 
-// Every eval_every epochs and after the last; tracks the best evaluation (test-selected).
+// Every eval_every epochs and after the last, on every evaluation split; eval_acc is the
+// headline split's. Tracks the best evaluation of the selection split (kept in checkpoints).
 void TaskTrainer::evaluate_if_due(EpochMetrics& metrics, bool last) {
   const int64_t every = recipe_.train.eval_every;
   if (!((every > 0 && (metrics.epoch + 1) % every == 0) || last)) return;
   const double eval_start = now_s();
   const int64_t eval_batch = std::max<int64_t>(1, recipe_.train.batch_size / comm_.size());
-  metrics.eval_acc = evaluate(model_, *setup_.data, recipe_.task.eval_split, recipe_, comm_, eval_batch);
+  for (const auto& split : eval_splits_)
+    metrics.evals[split] = evaluate(model_, *setup_.data, split, recipe_, comm_, eval_batch);
+  metrics.eval_acc = metrics.evals.at(reported_splits_.front());
   outcome_.eval_s += now_s() - eval_start;
-  if (*metrics.eval_acc > state_.best_acc) state_.best_acc = *metrics.eval_acc, state_.best_epoch = metrics.epoch;
+  const double selection_acc = metrics.evals.at(selection_split_);
+  if (selection_acc > state_.best_acc) state_.best_acc = selection_acc, state_.best_epoch = metrics.epoch;
+  if (eval_splits_.size() > 1) {
+    std::vector<std::string> parts;
+    for (const auto& split : eval_splits_) parts.push_back(fmt::format("{} {:.2f}%", split, metrics.evals.at(split)));
+    log::info("train", "epoch {} eval: {}", metrics.epoch + 1, join(parts, ", "));
+  }
+}
+
+// The reported accuracies of a finished run, from the curve (see train/selection.h).
+void TaskTrainer::report_selection() {
+  outcome_.selection = select_epochs(state_.curve, reported_splits_, recipe_.train.select_on);
+  const SplitAccuracy& headline = outcome_.selection.splits.front();
+  outcome_.best_acc = headline.best;
+  outcome_.best_epoch = headline.best_epoch;
+  outcome_.last_acc = headline.last;
 }
 
 // The curve, metrics.jsonl (rank 0) and the epoch's log line.
@@ -417,6 +439,10 @@ TrainOutcome train_task(TrainSetup& setup) {
   Checkpointer checkpointer(comm, setup.unit_dir, setup.recipe_hash, setup.checkpoint_meta, flat, optimizer);
   TrainState state;
   const bool resumed = checkpointer.resume(state);
+  // A checkpoint written before evaluations were kept per split evaluated only eval_split, which
+  // is then the recipe's one evaluation split (the new keys at their defaults keep its hash).
+  for (auto& m : state.curve)
+    if (m.eval_acc && m.evals.empty()) m.evals[recipe.task.eval_split] = *m.eval_acc;
   data::Loader loader(setup.data, train_loader_options(recipe, comm));
   const std::string metrics_path = (std::filesystem::path(setup.unit_dir) / "metrics.jsonl").string();
   dist::agree_or_throw(comm, [&] {

@@ -15,6 +15,7 @@
 
 #include "framework/core/recipe.h"
 #include "framework/train/metrics.h"
+#include "framework/train/selection.h"
 #include "framework/train/task_checkpoint.h"  // checkpoint_path: the file train_task resumes from
 
 namespace sct::dist {
@@ -49,9 +50,12 @@ struct TrainOutcome {
   bool preempted = false;
   bool resumed = false;
   std::vector<EpochMetrics> curve;
-  double best_acc = -1;    // percent, best over the evaluations (test-selected in the reference)
+  // The headline split (reported_splits(recipe)[0]): at its own best evaluation (the reference's
+  // test selection) or, with train.select_on, at the selected epoch; and after the final epoch.
+  double best_acc = -1;    // percent
   int64_t best_epoch = -1;
-  double last_acc = -1;    // percent, after the final epoch
+  double last_acc = -1;    // percent
+  Selection selection;     // every reported split, and how the epoch was chosen
   double train_s = 0, eval_s = 0;
   int64_t steps_run = 0;   // training steps this call ran (not counting a resumed run's earlier ones)
 };

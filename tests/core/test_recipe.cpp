@@ -294,3 +294,63 @@ TEST_F(RecipeTest, WhereWithoutAFileIsTheParsedName) {
   EXPECT_EQ(r.where("train.epochs"), "inline.toml");
   EXPECT_EQ(Recipe().where("train.lr"), "recipe");  // made in code: no file at all
 }
+
+TEST_F(RecipeTest, EvaluationSplitsAndSelectOn) {
+  const std::string base = "[task]\neval_split = \"test\"\n";
+  Recipe r = load_recipe(write("a.toml", base + "eval_splits = [\"val200\", \"test\"]\n[train]\nselect_on = \"val200\"\n"));
+  EXPECT_EQ(evaluation_splits(r.task), (std::vector<std::string>{"val200", "test"}));
+  EXPECT_EQ(reported_splits(r), (std::vector<std::string>{"test"}));
+  r = load_recipe(write("b.toml", base));
+  EXPECT_EQ(evaluation_splits(r.task), (std::vector<std::string>{"test"}));
+  EXPECT_EQ(reported_splits(r), (std::vector<std::string>{"test"}));
+  r = load_recipe(write("c.toml", "[task]\neval_splits = [\"v2\", \"a\"]\n"));
+  EXPECT_EQ(reported_splits(r), (std::vector<std::string>{"v2", "a"}));  // nothing selects: all reported
+  r = load_recipe(write("d.toml", "[task]\neval_splits = [\"val200\"]\n[train]\nselect_on = \"val200\"\n"));
+  EXPECT_EQ(reported_splits(r), (std::vector<std::string>{"val200"}));
+
+  // eval_split set to a split that eval_splits leaves out, a split twice, an unevaluated selector.
+  const std::string e = write("e.toml", "[task]\neval_split = \"val\"\neval_splits = [\"a\", \"b\"]\n");
+  EXPECT_EQ(error_of(e), e + ":2: key 'task.eval_split' = \"val\" is not one of task.eval_splits (a, b); "
+                             "leave it out when giving task.eval_splits");
+  const std::string f = write("f.toml", "[task]\neval_splits = [\"a\", \"a\"]\n");
+  EXPECT_EQ(error_of(f), f + ":2: key 'task.eval_splits' lists \"a\" twice");
+  const std::string g = write("g.toml", base + "[train]\nselect_on = \"val200\"\n");
+  EXPECT_EQ(error_of(g), g + ":4: key 'train.select_on' = \"val200\" is not an evaluation split (evaluated: test)");
+}
+
+// Keys added after the hashes were pinned are written only when set: recipes that leave them
+// out keep their hashes (test_recipe_hash.cpp), and setting one changes what is hashed.
+TEST_F(RecipeTest, NewKeysChangeHashesOnlyWhenSet) {
+  const Recipe plain = parse_recipe("", "/x/r.toml");
+  const std::string text = recipe_to_toml(plain);
+  for (const char* key : {"eval_splits", "select_on", "method = {"}) EXPECT_EQ(text.find(key), std::string::npos) << key;
+  const Recipe clean =
+      parse_recipe("", "/x/r.toml", {"task.eval_splits=[\"val200\", \"test\"]", "train.select_on=\"val200\""});
+  EXPECT_NE(training_hash(clean), training_hash(plain));
+  // Per-method settings are sweep keys: the recipe hash changes, the training hash does not
+  // (the unit's own method here is sct, and only full's lr is set).
+  const Recipe per_method = parse_recipe("[sweep.method.full]\ntrain.lr = 0.003\n", "/x/r.toml");
+  EXPECT_NE(recipe_hash(per_method), recipe_hash(plain));
+  EXPECT_EQ(training_hash(per_method), training_hash(plain));
+}
+
+TEST_F(RecipeTest, PerMethodSettingsApplyToTheirMethodAndRoundTrip) {
+  const std::string path = write("s.toml",
+                                 "[train]\nlr = 0.1\n[sweep.method.full]\ntrain.lr = 0.003\n"
+                                 "data.randaugment = \"rand-m9\"\n[sweep.method.linear]\npeft.k = 4\n");
+  const Recipe sct = load_recipe(path);
+  EXPECT_DOUBLE_EQ(sct.train.lr, 0.1);
+  // Kept as TOML text (toml++ writes doubles exactly and strings as literals).
+  EXPECT_DOUBLE_EQ(std::stod(sct.sweep.method.at("full").at("train.lr")), 0.003);
+  EXPECT_EQ(sct.sweep.method.at("full").at("data.randaugment"), "'rand-m9'");
+  const Recipe full = load_recipe(path, {"peft.method=\"full\""});
+  EXPECT_DOUBLE_EQ(full.train.lr, 0.003);
+  EXPECT_EQ(full.data.randaugment, "rand-m9");
+  EXPECT_EQ(full.peft.k, Recipe().peft.k);
+  EXPECT_EQ(full.where("train.lr"), path + ":4");
+  EXPECT_DOUBLE_EQ(load_recipe(path, {"peft.method=\"full\"", "train.lr=0.5"}).train.lr, 0.5);  // --set wins
+  // The resolved text reads back to the same recipe.
+  const Recipe again = parse_recipe(recipe_to_toml(full), "/x/resolved.toml");
+  EXPECT_EQ(recipe_to_toml(again), recipe_to_toml(full));
+  EXPECT_EQ(again.sweep.method, full.sweep.method);
+}

@@ -21,15 +21,16 @@ timeout 400 bash "$demo" >"$tmp/first" 2>&1 || { fail "demo.sh exit code $?"; ta
 grep -q "^fm_heldout " "$tmp/first" || { fail "no results table"; tail -40 "$tmp/first"; }
 [ -f "$SCT_FMNIST_CKPT" ] || fail "no pre-trained checkpoint"
 n=$(ls "$tmp"/runs/fmnist_sweep/units/*/result.json 2>/dev/null | wc -l)
-[ "$n" = 18 ] || fail "$n unit results, expected 6 tasks x 3 methods = 18"
+[ "$n" = 54 ] || fail "$n unit results, expected 6 tasks x 3 methods x 3 seeds = 54"
+grep -q "Cells are mean ± std over seeds" "$tmp/first" || fail "the table does not give mean ± std over seeds"
 
 # Second run: data kept, checkpoint reused, every unit skipped, same table.
 timeout 200 bash "$demo" >"$tmp/second" 2>&1 || fail "second demo.sh exit code $?"
 grep -q "7 task files in .* (0 written, 7 up to date)" "$tmp/second" || fail "second run rebuilt data"
 grep -q "checkpoint .* found; reusing it" "$tmp/second" || fail "second run did not reuse the checkpoint"
-grep -q "6 of 6 units already finished" "$tmp/second" && grep -q "12 of 12 units already finished" "$tmp/second" ||
+grep -q "54 of 54 units already finished" "$tmp/second" ||
   fail "second run did not skip the finished units"
-table() { sed -n '/^results of .*fmnist_sweep: 18 finished/,/^\* best/p' "$1"; }
+table() { sed -n '/^results of .*fmnist_sweep: 54 finished/,/^\* best/p' "$1"; }
 [ -n "$(table "$tmp/first")" ] && [ "$(table "$tmp/first")" = "$(table "$tmp/second")" ] ||
   fail "the second run printed another table"
 

@@ -134,12 +134,13 @@ def check_csv(path, units, task_rows, means, tasks, broken):
     check(len(by_kind.get("unit", [])) == len(units), "csv: one unit row per readable result")
     for r in by_kind.get("unit", []):
         u = next(u for u in units if u["_unit"] == r["unit"])
-        check(close(num(r["best_test_selected"]), u["accuracy"]["best"]) and close(num(r["last"]), u["accuracy"]["last"]),
+        check(close(num(r["best"]), u["accuracy"]["best"]) and close(num(r["last"]), u["accuracy"]["last"]),
               f"csv unit {r['unit']}: accuracies differ from its result.json")
+        check(r["best_label"] == "best (test-selected)", f"csv unit {r['unit']}: best_label {r['best_label']!r}")
     check(len(by_kind.get("task", [])) == len(task_rows), "csv: one task row per (task, configuration)")
     for r in by_kind.get("task", []):
         e = task_rows[(r["task"], r["config"])]
-        for key, col in [("best", "best_test_selected"), ("best_std", "best_std"), ("last", "last"),
+        for key, col in [("best", "best"), ("best_std", "best_std"), ("last", "last"),
                          ("last_std", "last_std"), ("params", "trainable_without_head"), ("time", "total_s")]:
             check(close(num(r[col]), float(e[key])), f"csv task {r['task']} {r['config']} {col}: {r[col]} != {e[key]}")
         check(int(r["n_seeds"]) == e["n"], f"csv task {r['task']}: n_seeds")
@@ -148,16 +149,16 @@ def check_csv(path, units, task_rows, means, tasks, broken):
     for r in mean_rows:
         e = means[(r["group"], r["config"])]
         check(r["note"] == e["label"], f"csv mean label {r['note']!r} != {e['label']!r}")
-        for key, col in [("best", "best_test_selected"), ("best_std", "best_std"), ("last", "last"), ("last_std", "last_std")]:
+        for key, col in [("best", "best"), ("best_std", "best_std"), ("last", "last"), ("last_std", "last_std")]:
             check(close(num(r[col]), float(e[key])), f"csv mean {r['group']!r} {r['config']} {col}: {r[col]} != {e[key]}")
     n_vtab = sum(vtab(t) is not None for t in tasks)
     check(len(by_kind.get("reference", [])) == n_vtab * len(REFS), "csv: published value per VTAB task and row")
     for r in by_kind.get("reference", []):
-        check(close(num(r["best_test_selected"]), REFS[r["config"]][vtab(r["task"])]),
+        check(close(num(r["best"]), REFS[r["config"]][vtab(r["task"])]),
               f"csv reference {r['config']} {r['task']}")
     for r in by_kind.get("reference_mean", []):
         e = means[(r["group"], None)]["refs"][r["config"]]
-        check(e is not None and close(num(r["best_test_selected"]), e), f"csv reference mean {r['config']} {r['group']!r}")
+        check(e is not None and close(num(r["best"]), e), f"csv reference mean {r['config']} {r['group']!r}")
     named = {r["unit"] for r in by_kind.get("problem", [])} | {r["unit"] for r in by_kind.get("failed", [])}
     check(named == ((BROKEN | FAILED) if broken else set()), f"csv problems name {sorted(named)}")
 

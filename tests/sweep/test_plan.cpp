@@ -208,3 +208,64 @@ TEST_F(Plan, ABadTaskFileStopsThePlan) {
   EXPECT_NE(message.find("b.toml"), std::string::npos) << message;
   EXPECT_NE(message.find("lr_warmpu"), std::string::npos) << message;
 }
+
+TEST_F(Plan, PerMethodSettingsReachOnlyThatMethodsUnits) {
+  write("tasks/a.toml", "[train]\nlr = 0.05\n");
+  const std::string text = recipe_text("", "",
+                                       "[sweep]\ntasks = [\"tasks/a.toml\"]\nmethods = [\"sct\", \"full\", \"linear\"]\n"
+                                       "seeds = [0, 1]\n"
+                                       "[sweep.method.full]\ntrain.lr = 0.003\ntrain.weight_decay = 0.05\n"
+                                       "[sweep.method.linear]\npeft.k = 4\n");
+  write("r.toml", text);
+  const auto units = plan("r.toml");
+  ASSERT_EQ(units.size(), 6u);
+  const Recipe defaults;
+  for (const Unit& u : units) {
+    // The task file's lr for the others; the method's own settings win over the task file.
+    EXPECT_DOUBLE_EQ(u.recipe.train.lr, u.method == "full" ? 0.003 : 0.05) << u.id;
+    EXPECT_DOUBLE_EQ(u.recipe.train.weight_decay, u.method == "full" ? 0.05 : defaults.train.weight_decay) << u.id;
+    EXPECT_EQ(u.recipe.peft.k, u.method == "linear" ? 4 : defaults.peft.k) << u.id;
+    EXPECT_EQ(u.hash, sct::training_hash(u.recipe)) << u.id;
+  }
+  // Errors about a per-method value point at its line in the sweep file.
+  const auto lr_line = 1 + std::count(text.begin(), text.begin() + text.find("train.lr = 0.003"), '\n');
+  EXPECT_EQ(units[2].method, "full");
+  EXPECT_EQ(units[2].recipe.where("train.lr"), dir.file("r.toml") + ":" + std::to_string(lr_line));
+
+  // --set still beats a per-method setting.
+  PlanOptions options;
+  options.sets = {"train.lr=0.2"};
+  for (const Unit& u : plan("r.toml", options)) EXPECT_DOUBLE_EQ(u.recipe.train.lr, 0.2) << u.id;
+}
+
+TEST_F(Plan, PerMethodSettingsWithABadKeyStopThePlan) {
+  write("r.toml", recipe_text("", "", "[sweep]\nmethods = [\"sct\"]\n[sweep.method.sct]\ntrain.lr_warmpu = 1\n"));
+  std::string message = message_of([&] { plan("r.toml"); });
+  EXPECT_NE(message.find("r.toml:"), std::string::npos) << message;
+  EXPECT_NE(message.find("lr_warmpu"), std::string::npos) << message;
+  write("r.toml", recipe_text("", "", "[sweep.method.sct]\npeft.method = \"full\"\n"));
+  message = message_of([&] { plan("r.toml"); });
+  EXPECT_NE(message.find("'sweep.method.sct.peft.method' cannot be set per method"), std::string::npos) << message;
+  write("r.toml", recipe_text("", "", "[sweep.method.lora]\ntrain.lr = 1\n"));
+  message = message_of([&] { plan("r.toml"); });
+  EXPECT_NE(message.find("'sweep.method' tables must be named sct | linear | full | bitfit, found \"lora\""),
+            std::string::npos)
+      << message;
+}
+
+TEST_F(Plan, CostCountsEveryEvaluationSplit) {
+  sct::data::TaskMetadata meta;
+  meta.task = "t";
+  meta.num_classes = 3;
+  meta.height = meta.width = 16;
+  const std::string data = dir.file("t.h5");
+  sct::data::TaskWriter writer(data, meta);
+  sct::data::write_split(writer, sct::data::synth_split_source("train", 12, 3, 16, 16, 1), 16, 16, 1);
+  sct::data::write_split(writer, sct::data::synth_split_source("val", 4, 3, 16, 16, 3), 16, 16, 1);
+  sct::data::write_split(writer, sct::data::synth_split_source("test", 5, 3, 16, 16, 2), 16, 16, 1);
+  writer.commit();
+  write("r.toml", recipe_text("data = \"" + data + "\"\neval_splits = [\"val\", \"test\"]\n", "eval_every = 2\n"));
+  const auto units = plan("r.toml");
+  ASSERT_EQ(units.size(), 1u);
+  EXPECT_DOUBLE_EQ(units[0].cost, 3.0 * 12 * 4 + (4 + 5) * 2);
+}

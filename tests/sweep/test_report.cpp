@@ -5,6 +5,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "framework/core/error.h"
@@ -29,6 +31,14 @@ std::string result_json(const std::string& task, const std::string& group, const
          ", \"variant\": \"\", \"accuracy\": {\"best\": " + std::to_string(best) + ", \"best_epoch\": 3, \"last\": " +
          std::to_string(last) + "}, \"params\": {\"trainable_without_head\": 1000}, \"timings\": {\"total_s\": 10.0}" +
          extra + "}";
+}
+
+// accuracy.splits of a unit evaluated on two targets, v2 and a (the headline), shifted by `shift`.
+std::string fmt_splits(double shift) {
+  const auto n = [&](double v) { return std::to_string(v + shift); };
+  return ", \"eval_split\": \"v2\", \"accuracy\": {\"best\": " + n(40) + ", \"best_epoch\": 2, \"last\": " + n(39) +
+         ", \"splits\": [{\"split\": \"v2\", \"best\": " + n(40) + ", \"best_epoch\": 2, \"last\": " + n(39) +
+         "}, {\"split\": \"a\", \"best\": " + n(21) + ", \"best_epoch\": 1, \"last\": " + n(20) + "}]}";
 }
 
 void write(const fs::path& p, const std::string& text) {
@@ -252,12 +262,84 @@ TEST(ReportSvg, HeatMapMergesRunsOfOneColour) {
 
 TEST(ReportText, SummaryTableHasBestAndLastPerConfiguration) {
   TempDir d;
-  d.unit("dtd__sct__s0", result_json("dtd", "Natural", "sct", 0, 70, 69));
-  d.unit("dtd__linear__s0", result_json("dtd", "Natural", "linear", 0, 60.5, 58.25));
+  d.unit("dtd__sct__s0", result_json("dtd", "Natural", "sct", 0, 70, 69, ", \"eval_split\": \"test\""));
+  d.unit("dtd__linear__s0", result_json("dtd", "Natural", "linear", 0, 60.5, 58.25, ", \"eval_split\": \"test\""));
   const std::string text = summary_table(d.path.string());
   EXPECT_NE(text.find("sct best*"), std::string::npos) << text;
   EXPECT_NE(text.find("linear last"), std::string::npos);
   EXPECT_NE(text.find("58.25"), std::string::npos);
   EXPECT_NE(text.find("Natural mean (1 of 7 tasks)"), std::string::npos);
   EXPECT_NE(text.find("best (test-selected)"), std::string::npos);
+}
+
+// The labels say what was done: the split reported and the split that chose the epoch.
+TEST(ReportLabels, FollowTheSplitsOfTheUnits) {
+  auto parsed = [](const std::string& extra) { return parse_result(result_json("dtd", "", "sct", 0, 70, 69, extra), "r"); };
+  // Files written before selection was recorded: selected on their own eval split.
+  EXPECT_EQ(parsed(", \"eval_split\": \"test\"").best_label(), "best (test-selected)");
+  EXPECT_EQ(parsed(", \"eval_split\": \"test\"").last_label(), "last");
+  EXPECT_EQ(parsed(", \"eval_split\": \"val200\"").best_label(), "best (val200-selected)");
+  EXPECT_EQ(parsed(", \"eval_split\": \"val200\"").last_label(), "last (val200)");
+  EXPECT_EQ(parsed("").best_label(), "best");  // the file does not say
+  const std::string clean = ", \"eval_split\": \"test\", \"eval_splits\": [\"val200\", \"test\"]";
+  const UnitResult u = parse_result(
+      "{\"schema\": 1, \"task\": \"dtd\", \"method\": \"sct\", \"seed\": 0, \"eval_split\": \"test\", "
+      "\"eval_splits\": [\"val200\", \"test\"], \"accuracy\": {\"best\": 71, \"best_epoch\": 4, \"last\": 72, "
+      "\"selected_on\": \"val200\", \"splits\": [{\"split\": \"test\", \"best\": 71, \"best_epoch\": 4, \"last\": 72}]}, "
+      "\"params\": {\"trainable_without_head\": 10}, \"timings\": {\"total_s\": 1}}",
+      "r");
+  EXPECT_EQ(u.selected_on, "val200");
+  EXPECT_EQ(u.eval_splits, (std::vector<std::string>{"val200", "test"}));
+  ASSERT_EQ(u.splits.size(), 1u);
+  EXPECT_EQ(u.splits[0].best_epoch, 4);
+  EXPECT_EQ(u.best_label(), "test (val200-selected)");
+  // Written and read back, the new keys survive.
+  const UnitResult back = parse_result(nlohmann::json(u).dump(), "r");
+  EXPECT_EQ(back.selected_on, "val200");
+  EXPECT_EQ(back.eval_splits, u.eval_splits);
+  ASSERT_EQ(back.splits.size(), 1u);
+  EXPECT_DOUBLE_EQ(back.splits[0].last, 72);
+}
+
+TEST(ReportLabels, TablesAndNotesUseTheUnitsLabels) {
+  TempDir d;
+  const std::string clean = ", \"eval_split\": \"test\", \"accuracy\": {\"best\": 70, \"best_epoch\": 3, "
+                            "\"last\": 69, \"selected_on\": \"val200\"}";
+  // result_json's own accuracy object comes first; the later key wins in nlohmann's parser.
+  d.unit("dtd__sct__s0", result_json("dtd", "Natural", "sct", 0, 70, 69, clean));
+  d.unit("dtd__linear__s0", result_json("dtd", "Natural", "linear", 0, 60, 58, clean));
+  std::string md = render_markdown(load_run(d.path.string()));
+  EXPECT_NE(md.find("## Accuracy, test (val200-selected)"), std::string::npos) << md;
+  EXPECT_NE(md.find("sct test (val200-selected)"), std::string::npos) << md;
+  EXPECT_EQ(md.find("test-selected"), std::string::npos) << md;  // only the published rows would be, and dtd is VTAB
+  EXPECT_NE(md.find("the clean protocol"), std::string::npos) << md;
+  const std::string csv = render_csv(load_run(d.path.string()));
+  EXPECT_NE(csv.find(",test (val200-selected),"), std::string::npos) << csv;
+
+  // One unit of the reference protocol among them: the label says the selections differ.
+  d.unit("dtd__full__s0", result_json("dtd", "Natural", "full", 0, 80, 79, ", \"eval_split\": \"test\""));
+  md = render_markdown(load_run(d.path.string()));
+  EXPECT_NE(md.find("best (mixed: best (test-selected); test (val200-selected))"), std::string::npos) << md;
+}
+
+// One training evaluated on several targets: one row per target, with that target's values.
+TEST(ReportSummary, AUnitWithSeveralReportedSplitsGivesOneRowPerSplit) {
+  TempDir d;
+  for (int seed : {0, 1}) {
+    const double shift = seed;
+    const std::string splits = fmt_splits(shift);
+    d.unit("imagenet_seed0__sct__s" + std::to_string(seed),
+           result_json("imagenet_seed0", "DG", "sct", seed, 50 + shift, 49 + shift, splits));
+  }
+  const Summary s = summarize(load_run(d.path.string()));
+  ASSERT_EQ(s.tasks.size(), 2u);
+  std::map<std::string, const TaskRow*> rows;
+  for (const auto& t : s.tasks) rows[t.task] = &t;
+  ASSERT_TRUE(rows.count("imagenet_seed0 · v2") && rows.count("imagenet_seed0 · a"));
+  EXPECT_EQ(rows["imagenet_seed0 · a"]->group, "DG · a");
+  // Mean over the two seeds of each split's own values.
+  EXPECT_DOUBLE_EQ(rows["imagenet_seed0 · v2"]->cells[0].best.mean, 40.5);
+  EXPECT_DOUBLE_EQ(rows["imagenet_seed0 · a"]->cells[0].last.mean, 20.5);
+  EXPECT_EQ(rows["imagenet_seed0 · a"]->cells[0].units[0]->best_label(), "best (a-selected)");
+  EXPECT_EQ(s.best_label, "best (each split selected on itself)");
 }

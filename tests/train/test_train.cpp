@@ -15,7 +15,9 @@
 #include "framework/train/checkpointer.h"
 #include "framework/train/flat_params.h"
 #include "framework/train/loss.h"
+#include "framework/train/metrics.h"
 #include "framework/train/schedule.h"
+#include "framework/train/selection.h"
 
 using namespace sct::train;
 
@@ -219,4 +221,69 @@ TEST(Checkpointer, FailedWriteIsAnError) {
     EXPECT_EQ(e.exit_code(), sct::kExitFailure);
     EXPECT_NE(std::string(e.what()).find(not_a_dir), std::string::npos) << e.what();
   }
+}
+
+namespace {
+
+// A curve of 10 epochs evaluated after epochs 1, 3, ..., 9 on val and test: val peaks at
+// epoch 5 (and ties it at 9, which must not win), test peaks at epoch 7.
+std::vector<EpochMetrics> synthetic_curve() {
+  const double val[] = {50, 60, 70, 65, 70};
+  const double test[] = {40, 55, 58, 63, 61};
+  std::vector<EpochMetrics> curve;
+  for (int e = 0; e < 10; ++e) {
+    EpochMetrics m;
+    m.epoch = e;
+    if (e % 2 == 1) {
+      m.evals["val"] = val[e / 2];
+      m.evals["test"] = test[e / 2];
+      m.eval_acc = m.evals["test"];
+    }
+    curve.push_back(m);
+  }
+  return curve;
+}
+
+}  // namespace
+
+TEST(Selection, SelectOnValReportsTestAtTheFirstBestValEpoch) {
+  const Selection s = select_epochs(synthetic_curve(), {"test"}, "val");
+  EXPECT_EQ(s.selected_on, "val");
+  EXPECT_EQ(s.epoch, 5);
+  EXPECT_DOUBLE_EQ(s.selection_acc, 70);
+  ASSERT_EQ(s.splits.size(), 1u);
+  EXPECT_EQ(s.splits[0].split, "test");
+  EXPECT_EQ(s.splits[0].best_epoch, 5);
+  EXPECT_DOUBLE_EQ(s.splits[0].best, 58);  // not test's own best, 63
+  EXPECT_DOUBLE_EQ(s.splits[0].last, 61);
+}
+
+TEST(Selection, WithoutSelectOnEverySplitAtItsOwnBest) {
+  const Selection s = select_epochs(synthetic_curve(), {"val", "test"}, "");
+  EXPECT_EQ(s.selected_on, "");
+  ASSERT_EQ(s.splits.size(), 2u);
+  EXPECT_EQ(s.splits[0].best_epoch, 5);  // the first of val's two 70s
+  EXPECT_DOUBLE_EQ(s.splits[0].best, 70);
+  EXPECT_DOUBLE_EQ(s.splits[0].last, 70);
+  EXPECT_EQ(s.splits[1].best_epoch, 7);
+  EXPECT_DOUBLE_EQ(s.splits[1].best, 63);
+  EXPECT_DOUBLE_EQ(s.splits[1].last, 61);
+}
+
+TEST(Selection, ASplitNeverEvaluatedStaysUnset) {
+  const Selection s = select_epochs(synthetic_curve(), {"sketch"}, "val");
+  ASSERT_EQ(s.splits.size(), 1u);
+  EXPECT_DOUBLE_EQ(s.splits[0].best, -1);
+  EXPECT_DOUBLE_EQ(s.splits[0].last, -1);
+}
+
+TEST(Metrics, PerSplitEvaluationsRoundTripAndOldLinesStillRead) {
+  EpochMetrics m = synthetic_curve()[3];
+  const EpochMetrics back = epoch_metrics_from_json(to_json(m));
+  EXPECT_EQ(back.evals, m.evals);
+  // A line written before several splits: no "evals".
+  nlohmann::json old = to_json(m);
+  old.erase("evals");
+  EXPECT_TRUE(epoch_metrics_from_json(old).evals.empty());
+  EXPECT_DOUBLE_EQ(*epoch_metrics_from_json(old).eval_acc, 55);
 }
