@@ -44,7 +44,7 @@ ranks_per_task = 1
 TOML
 
 "$SCT_MPIRUN" 2 "$bin" --threads 1 run "$tmp/sweep.toml" --out "$tmp/run" >"$tmp/log" 2>&1; rc=$?
-[ $rc = 1 ] || { cat "$tmp/log"; fail "sweep with a broken task: exit $rc, expected 1"; }
+[ $rc = 2 ] || { cat "$tmp/log"; fail "sweep with a broken task: exit $rc, expected 2 (a unit failed on bad input)"; }
 grep -q "plan: 5 units in 2 groups of 1 rank" "$tmp/log" || fail "plan does not show 2 groups of 1"
 for t in alpha beta gamma delta; do
   [ -f "$tmp/run/units/${t}__sct__s2/result.json" ] || fail "$t did not finish"
@@ -74,7 +74,7 @@ done
 
 # Re-run: the finished units are skipped; the broken one fails again.
 "$SCT_MPIRUN" 2 "$bin" --threads 1 run "$tmp/sweep.toml" --out "$tmp/run" >"$tmp/log" 2>&1; rc=$?
-[ $rc = 1 ] || fail "re-run: exit $rc, expected 1"
+[ $rc = 2 ] || fail "re-run: exit $rc, expected 2"
 grep -q "4 of 5 units already finished" "$tmp/log" || { cat "$tmp/log"; fail "re-run did not skip the finished units"; }
 
 if [ $fails = 0 ]; then echo "sweep_groups: all checks passed"; else echo "sweep_groups: $fails failures"; exit 1; fi

@@ -116,7 +116,7 @@ bad() {  # name python-edit expected-text
   "$py" -c "import json,sys; s=json.load(open(sys.argv[1])); $2; json.dump(s, open(sys.argv[2], 'w'))" \
     "$tmp/ch.json" "$tmp/$1.json"
   "$bin" run "$tmp/r.toml" --out "$tmp/out_$1" --set "peft.channels=\"$tmp/$1.json\"" >"$tmp/log" 2>&1; rc=$?
-  [ $rc = 1 ] || fail "$1 channels: exit $rc, expected 1 (unit failed)"
+  [ $rc = 2 ] || fail "$1 channels: exit $rc, expected 2 (a unit failed on bad input)"
   grep -q "key 'peft.channels'.*$3" "$tmp/out_$1/units/r__sct__s5/error.json" ||
     { cat "$tmp/log"; fail "$1 channels: no error naming peft.channels and '$3'"; }
 }
