@@ -85,10 +85,9 @@ stop() {
 }
 trap stop TERM USR1 USR2
 trap 'kill -TERM "$child" 2>/dev/null' INT
-# wait returns early (status > 128) when a trapped signal arrives; wait again until mpirun ends.
-while true; do
-  rc=0
-  wait "$child" || rc=$?
-  kill -0 "$child" 2>/dev/null || break
-done
+# wait returns early (status > 128) when a trapped signal arrives; wait again until mpirun ends,
+# then once more for its exit status (bash keeps it for a finished background job).
+while kill -0 "$child" 2>/dev/null; do wait "$child" || true; done
+rc=0
+wait "$child" || rc=$?
 exit "$rc"
