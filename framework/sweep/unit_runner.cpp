@@ -338,36 +338,27 @@ UnitOutcome run_unit(const Unit& unit, dist::Communicator& comm, const std::stri
                      const UnitHooks& hooks) {
   UnitRun run(unit, comm, unit_dir, hooks);
   UnitOutcome outcome;
-  train::TrainOutcome trained;
   try {
     // Only agreed steps in here, so a caught Error was thrown on every rank of the group.
     run.prepare();
     if (peft::needs_selection(unit.recipe.peft.method)) run.choose_channels();
     run.set_up_method();
-    trained = run.train();
-  } catch (const Error& e) {
-    run.record_failure(e.what());
-    outcome.status = UnitStatus::kFailed;
-    outcome.error = e.what();
-    outcome.exit_code = e.exit_code();
-    return outcome;
-  }
-  outcome.steps_run = trained.steps_run;
-  if (trained.preempted) {
-    outcome.status = UnitStatus::kPreempted;
-    return outcome;
-  }
-  try {
+    const train::TrainOutcome trained = run.train();
+    outcome.steps_run = trained.steps_run;
+    if (trained.preempted) {
+      outcome.status = UnitStatus::kPreempted;
+      return outcome;
+    }
     run.write_result(trained);
+    outcome.best = trained.best_acc;
+    outcome.last = trained.last_acc;
   } catch (const Error& e) {
     run.record_failure(e.what());
+    outcome = UnitOutcome{};
     outcome.status = UnitStatus::kFailed;
     outcome.error = e.what();
     outcome.exit_code = e.exit_code();
-    return outcome;
   }
-  outcome.best = trained.best_acc;
-  outcome.last = trained.last_acc;
   return outcome;
 }
 
