@@ -162,16 +162,5 @@ done
 "$SCT_SRC/cluster/merge_array.sh" "$tmp/array" >"$tmp/merge.out" 2>&1 || { fail "merge_array.sh"; cat "$tmp/merge.out"; }
 grep -q "6 finished units: 3 tasks" "$tmp/array/merged/summary.txt" || { fail "merged summary"; cat "$tmp/merge.out"; }
 
-# --- 3. bad input is exit code 2 through srun -------------------------------------------------
-printf '[model]\narch = "custom"\ndim = 32\ndepth = 2\nheads = 2\npatch = 4\nimage_size = 16\n[task]\ndata = "%s"\n' \
-  "$tmp/missing.h5" >"$tmp/bad.toml"
-bad=$(sbatch --parsable --ntasks-per-node=2 --cpus-per-task=1 --gpus-per-task=0 --time=5 \
-  --output="$tmp/%x-%j.log" cluster/sweep.sbatch "$tmp/bad.toml" --out "$tmp/bad") || fail "sbatch (bad input)"
-jobs_started+=("$bad")
-finished() { [ -z "$(squeue -h -j "$1" 2>/dev/null)" ]; }
-wait_until 120 finished "$bad" || fail "bad input: the job did not end"
-grep -q "sweep.sbatch: sct_dist exit code 2" "$tmp/sct-sweep-$bad.log" ||
-  { fail "bad input: exit code is not 2 through srun"; cat "$tmp/sct-sweep-$bad.log"; }
-
 if [ $fails != 0 ]; then for f in "$tmp"/sct-array-*.log; do echo "--- $f"; grep -v " train\] epoch" "$f"; done; fi
 if [ $fails = 0 ]; then echo "cluster_slurm: all checks passed"; else echo "cluster_slurm: $fails failures"; exit 1; fi
