@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "framework/core/blas_kernels.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/dist/world.h"
@@ -38,6 +39,7 @@ class FailurePrinter : public ::testing::EmptyTestEventListener {
 sct::dist::World& sct::dist::test::world() { return *g_world; }
 
 int main(int argc, char** argv) {
+  sct::ensure_blas_kernels(argv);  // before MPI starts: it may re-execute this process
   try {
     sct::dist::World world(&argc, &argv);
     g_world = &world;

@@ -23,6 +23,12 @@ out=$("${fallback[@]}" "$bin" --version 2>&1)
 echo "$out" | grep -qx "BLAS kernels: $want (set at start-up: OpenBLAS chose Prescott on a CPU with $cpu)" ||
   { fail "--version after the fallback does not report $want"; echo "$out"; }
 
+# The unit tests' main applies the same fix, so their parity checks run on the kernels of a real run.
+out=$("${fallback[@]}" "$SCT_BUILD/tests/model/test_model" --gtest_filter='Attention.*:Gelu.*' 2>&1)
+echo "$out" | grep -qxF "blas: OpenBLAS chose Prescott on a CPU with $cpu; using $want kernels" ||
+  { fail "the unit tests' main did not replace the kernels"; echo "$out" | head -5; }
+echo "$out" | grep -q '^\[  PASSED  \]' || { fail "test_model's attention and GELU tests on $want kernels"; echo "$out" | tail -20; }
+
 out=$(env OPENBLAS_CORETYPE=Prescott SCT_BLAS_TEST_CORENAME=Prescott "$bin" --version 2>&1)
 echo "$out" | grep -qx "BLAS kernels: Prescott (OPENBLAS_CORETYPE=Prescott in the environment)" ||
   { fail "a user's OPENBLAS_CORETYPE was not kept"; echo "$out"; }
