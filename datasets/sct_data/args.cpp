@@ -56,6 +56,9 @@ void define_convert_list(cli::Options& o, DataCommandLine& line) {
   o.text("--root", "DIR", list.root, "where image paths are relative to", "each list file's folder");
   o.integer("--size", list.file.size, 1, 8192, "resize every image to SxS");
   o.text("--source", "TEXT", list.source, "the provenance recorded in the file");
+  o.list("--scored-classes", "NAME=labels|I,J,...|@FILE", list.scored_classes,
+         "score split NAME over these classes only (labels: the classes its list holds; @FILE: indices or class "
+         "names, one per line)");
   define_task_file(o, list.file, "none");
 }
 
@@ -89,6 +92,8 @@ void define_synth(cli::Options& o, DataCommandLine& line) {
   o.integer("--classes", synth.classes, 1, 1 << 20, "number of classes").required();
   o.integer("--size", synth.size, 2, 4096, "image size SxS").required();
   o.list("--split", "NAME=COUNT", synth.splits, "a split of COUNT images").required();
+  o.list("--scored-classes", "NAME=I,J,...|@FILE", synth.scored_classes,
+         "score split NAME over these classes only; its labels are drawn from them");
   o.integer("--seed", synth.seed, 0, kUnbounded, "seed of the images");
   o.text("--task", "NAME", synth.task, "the task's name");
   o.text("--group", "G", synth.group, "the task's group");

@@ -10,6 +10,7 @@
 
 #include "datasets/sct_data/args.h"
 #include "datasets/sct_data/commands.h"
+#include "datasets/sct_data/scored_classes.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/strings.h"
@@ -130,11 +131,23 @@ int cmd_convert_list(const DataCommandLine& line) {
   meta.height = meta.width = size;
   meta.resize_method = "pillow-bicubic-antialias";
   std::vector<SplitSource> sources;
+  std::vector<std::string> names;
   for (const auto& spec : options.splits) {
     const auto [name, list] = split_spec(spec, "convert-list --split");
     sources.push_back(data::list_split_source(name, list, root.empty() ? dirname(list) : root, size, size,
                                               meta.num_classes));
+    names.push_back(name);
   }
+  for (const auto& [name, spec] : parse_scored_classes(options.scored_classes, names))
+    for (auto& s : sources)
+      if (s.name == name) {
+        s.classes = resolve_scored_classes(name, spec, &s.labels, meta.class_names, meta.num_classes);
+        // Before any image is converted: a label the split is not scored over is a data error.
+        if (const int64_t i = data::first_label_outside(s.labels, s.classes); i >= 0)
+          throw InputError(fmt::format("--scored-classes {}={}: split '{}' holds label {} (entry {} of its list), "
+                                       "which is not among its {} scored classes",
+                                       name, spec, name, s.labels[i], i + 1, s.classes.size()));
+      }
   return write_task(file, meta, sources);
 }
 

@@ -42,6 +42,12 @@ int cmd_inspect(const DataCommandLine& line) {
     const auto [mn, mx] = std::minmax_element(hist.begin(), hist.end());
     const int64_t present = std::count_if(hist.begin(), hist.end(), [](int64_t v) { return v > 0; });
     fmt::print("    classes present {}/{}, per class min {} max {}\n", present, m.num_classes, *mn, *mx);
+    if (!s.classes.empty()) {
+      std::vector<std::string> shown;
+      for (size_t i = 0; i < std::min<size_t>(s.classes.size(), 16); ++i) shown.push_back(std::to_string(s.classes[i]));
+      fmt::print("    scored over {} of {} classes: {}{}\n", s.classes.size(), m.num_classes, join(shown, ", "),
+                 s.classes.size() > 16 ? ", ..." : "");
+    }
     std::string line = "    histogram:";
     for (size_t c = 0; c < hist.size(); ++c) {
       std::string item = fmt::format(" {}:{}", c, hist[c]);
@@ -72,8 +78,8 @@ int cmd_validate(const DataCommandLine& line) {
         problems.push_back(fmt::format("split '{}': checksum mismatch (stored {}, computed {})", name,
                                        s.checksum, sum));
     }
-    fmt::print("  {:<16} {:>7} images  {}x{}  labels in [0, {})  {}{}\n", name, s.count, s.height, s.width,
-               f.num_classes(), sum, s.checksum.empty() ? " (none stored)" : s.checksum == sum ? " ok" : " MISMATCH");
+    fmt::print("  {:<16} {:>7} images  {}x{}  labels in [0, {}){}  {}{}\n", name, s.count, s.height, s.width,
+               f.num_classes(), s.classes.empty() ? "" : fmt::format(", scored over {} classes", s.classes.size()), sum, s.checksum.empty() ? " (none stored)" : s.checksum == sum ? " ok" : " MISMATCH");
   }
   const std::string total = data::combine_split_checksums(computed);
   if (!f.metadata().checksum.empty() && f.metadata().checksum != total && problems.empty())

@@ -5,6 +5,7 @@
 
 #include "datasets/sct_data/args.h"
 #include "datasets/sct_data/commands.h"
+#include "datasets/sct_data/scored_classes.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/strings.h"
@@ -27,16 +28,26 @@ int cmd_synth(const DataCommandLine& line) {
   meta.resize_method = "none";
   for (int64_t c = 0; c < meta.num_classes; ++c)
     meta.class_names.push_back(fmt::format("{}-{}", c % 2 ? "disc" : "square", c));
-  const auto t0 = std::chrono::steady_clock::now();
-  data::TaskWriter writer(output, meta);
-  std::vector<std::string> parts;
+  std::vector<std::pair<std::string, int64_t>> splits;
   for (const auto& spec : options.splits) {
     const size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0)
       throw InputError(fmt::format("synth --split: expected NAME=COUNT, found '{}'", spec));
     const std::string name = spec.substr(0, eq);
-    const int64_t count = cli::parse_integer(spec.substr(eq + 1), "synth --split " + name, 1, int64_t{1} << 32);
-    data::write_split(writer, data::synth_split_source(name, count, meta.num_classes, size, size, seed),
+    splits.emplace_back(name, cli::parse_integer(spec.substr(eq + 1), "synth --split " + name, 1, int64_t{1} << 32));
+  }
+  std::vector<std::string> names;
+  for (const auto& s : splits) names.push_back(s.first);
+  const auto scored = parse_scored_classes(options.scored_classes, names);
+  const auto t0 = std::chrono::steady_clock::now();
+  data::TaskWriter writer(output, meta);
+  std::vector<std::string> parts;
+  for (const auto& [name, count] : splits) {
+    const auto it = scored.find(name);
+    const std::vector<int64_t> classes =
+        it == scored.end() ? std::vector<int64_t>()
+                           : resolve_scored_classes(name, it->second, nullptr, meta.class_names, meta.num_classes);
+    data::write_split(writer, data::synth_split_source(name, count, meta.num_classes, size, size, seed, classes),
                       size, size, threads, "synth");
     parts.push_back(fmt::format("{} {}", name, count));
   }

@@ -33,6 +33,7 @@ struct ConvertListOptions {
   std::vector<std::string> splits;  // NAME=LISTFILE
   std::string root;                 // empty: each list file's folder
   std::string source = "list files";
+  std::vector<std::string> scored_classes;  // NAME=labels|I,J,...|@FILE (scored_classes.h)
 };
 
 struct ConvertIdxOptions {
@@ -45,6 +46,7 @@ struct SynthOptions {
   std::string output;
   int64_t classes = 0, size = 0;    // both required
   std::vector<std::string> splits;  // NAME=COUNT
+  std::vector<std::string> scored_classes;  // NAME=I,J,...|@FILE: labels drawn from these only
   uint64_t seed = 0;
   std::string task = "synth", group = "Synthetic";
   int threads = 0;  // 0: all cores

@@ -1,6 +1,7 @@
 // `sct_dist eval RECIPE_OR_UNIT --adapter FILE --split NAME`: the accuracy of a trained adapter
 // on any split of a task file, as exact counts, at any world size (each image is seen once
-// across the ranks, the counts are summed), through the evaluation the trainer itself runs.
+// across the ranks, the counts are summed), through the evaluation the trainer itself runs (so a
+// split with scored classes is scored over those only).
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
@@ -99,9 +100,12 @@ int eval_command(Env& env, const CommandLine& line) {
     // evaluate returns 100 * correct / total; total < 2^52, so the count comes back exactly.
     const int64_t total = file->split(split).count;
     const int64_t correct = std::llround(accuracy * double(total) / 100.0);
-    log::info("eval", "{}: {} / {} correct ({:.2f}%)", split, correct, total, accuracy);
+    const size_t scored = file->split(split).classes.size();  // 0: every class
+    log::info("eval", "{}: {} / {} correct ({:.2f}%){}", split, correct, total, accuracy,
+              scored ? fmt::format(", scored over its {} classes", scored) : std::string());
     if (comm.rank() == 0) fmt::print("{}\t{}\t{}\t{:.4f}\n", split, correct, total, accuracy);
     out["splits"][split] = {{"correct", correct}, {"total", total}, {"accuracy", accuracy}};
+    if (scored) out["splits"][split]["scored_classes"] = scored;
   }
   agreed([&] {
     if (comm.rank() == 0 && !o.output.empty()) atomic_write(o.output, out.dump(1) + "\n");

@@ -1,6 +1,7 @@
 // `sct_dist predict --adapter FILE --input FILE.h5|DIR --output FILE.csv`: per-image top-k
 // classes and softmax probabilities of a trained adapter, for the splits of a task file or the
-// JPEG/PNG images of a directory. A single-process tool (rank 0 works, the others return).
+// JPEG/PNG images of a directory. A split with scored classes is ranked and normalised over
+// those (--all-classes: over every class). A single-process tool (rank 0 works, the others return).
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
@@ -47,10 +48,14 @@ class CsvRows {
     for (int64_t i = 1; i <= k_; ++i) text_ += fmt::format(",class_{},prob_{}", i, i);
     text_ += "\n";
   }
+  // `scored` (int64, ascending), when defined: rank and normalise over these classes only.
   void add(const std::string& source, const std::vector<int64_t>& indices, const std::vector<int64_t>& labels,
-           const at::Tensor& logits) {
-    const auto top = at::softmax(logits.to(at::kDouble), 1).topk(std::min<int64_t>(k_, logits.size(1)), 1);
-    const at::Tensor probs = std::get<0>(top).contiguous(), classes = std::get<1>(top).contiguous();
+           const at::Tensor& logits, const at::Tensor& scored = at::Tensor()) {
+    const at::Tensor scores = scored.defined() ? logits.index_select(1, scored) : logits;
+    const auto top = at::softmax(scores.to(at::kDouble), 1).topk(std::min<int64_t>(k_, scores.size(1)), 1);
+    const at::Tensor probs = std::get<0>(top).contiguous();
+    at::Tensor classes = std::get<1>(top).contiguous();
+    if (scored.defined()) classes = scored.index_select(0, classes.flatten()).view_as(classes);
     for (int64_t i = 0; i < logits.size(0); ++i) {
       text_ += fmt::format("{},{},{}", csv_field(source), indices[size_t(i)], labels[size_t(i)]);
       for (int64_t j = 0; j < classes.size(1); ++j)
@@ -85,13 +90,17 @@ void predict_task_file(model::ViTImpl& vit, const peft::AdapterFile& a, const Pr
     lo.normalization = normalization(a.recipe);
     data::Loader loader(file, lo);
     loader.start_epoch(0);
+    // A split scored over some classes (ImageNet-A, -R) is ranked over those, as evaluation does.
+    const bool masked = !info.classes.empty() && !o.all_classes;
+    const at::Tensor scored = masked ? at::tensor(info.classes, at::kLong) : at::Tensor();
     data::Batch batch;
     while (loader.next(batch)) {
       const at::Tensor labels = batch.labels.contiguous();
       rows.add(split, batch.indices, {labels.data_ptr<int64_t>(), labels.data_ptr<int64_t>() + labels.numel()},
-               vit.forward(batch.images));
+               vit.forward(batch.images), scored);
     }
-    log::info("predict", "{}: {} images", split, info.count);
+    log::info("predict", "{}: {} images{}", split, info.count,
+              masked ? fmt::format(", ranked over its {} scored classes", info.classes.size()) : std::string());
   }
 }
 

@@ -72,6 +72,8 @@ void define_predict(cli::Options& o, CommandLine& line) {
   o.list("--split", "NAME", predict.splits, "a split of a task file; none given: every split");
   o.integer("--top-k", predict.top_k, 1, kUnbounded, "classes per image, most probable first");
   o.integer("--batch", predict.batch, 1, kUnbounded, "images per forward pass");
+  o.flag("--all-classes", predict.all_classes,
+         "rank every class even on a split scored over some of them (ImageNet-A, -R)");
 }
 
 void define_merge(cli::Options& o, CommandLine& line) {

@@ -52,6 +52,7 @@ struct PredictOptions {
   std::vector<std::string> splits;  // task file input: empty = every split
   int64_t top_k = 5;
   int64_t batch = 32;
+  bool all_classes = false;  // ignore a split's scored classes (rank over every class)
 };
 
 struct MergeOptions {

@@ -132,7 +132,7 @@ void write_split(TaskWriter& writer, const SplitSource& src, int height, int wid
   for (auto& t : pool) t.join();
   progress.finish();
   if (ring.error) std::rethrow_exception(ring.error);
-  writer.end_split(src.labels);
+  writer.end_split(src.labels, src.classes);
 }
 
 }  // namespace sct::data

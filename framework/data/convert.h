@@ -15,6 +15,7 @@ namespace sct::data {
 struct SplitSource {
   std::string name;
   std::vector<int64_t> labels;  // one per image; the split's size
+  std::vector<int64_t> classes; // the scored classes (TaskWriter::end_split); empty: all
   // Writes image i (height x width x 3 uint8) to `out`. Called concurrently from workers.
   std::function<void(int64_t i, uint8_t* out)> produce;
 };

@@ -81,6 +81,7 @@ std::vector<int64_t> read_ints(const AttrInfo& a, const char* name, const std::s
     throw InputError(fmt::format("{}: attribute '{}' should be an integer, found a {}", where, name,
                                  type_text(a.type.get())));
   std::vector<int64_t> out(static_cast<size_t>(a.elements));
+  if (out.empty()) return out;  // an empty array: HDF5 refuses a read into no buffer
   if (H5Aread(a.attr.get(), H5T_NATIVE_INT64, out.data()) < 0)
     throw InputError(fmt::format("{}: cannot read attribute '{}': {}", where, name, error_text()));
   return out;

@@ -33,11 +33,12 @@ void hue_to_rgb(double h, uint8_t* rgb) {
 }  // namespace
 
 SplitSource synth_split_source(const std::string& name, int64_t count, int64_t num_classes,
-                               int height, int width, uint64_t seed) {
+                               int height, int width, uint64_t seed, const std::vector<int64_t>& classes) {
   const uint64_t split_key = fnv1a64(name);
-  // Balanced labels in a seeded order.
+  // Balanced labels (over the scored classes when given) in a seeded order.
   std::vector<int64_t> labels(static_cast<size_t>(count));
-  for (int64_t i = 0; i < count; ++i) labels[i] = i % num_classes;
+  for (int64_t i = 0; i < count; ++i)
+    labels[i] = classes.empty() ? i % num_classes : classes[static_cast<size_t>(i) % classes.size()];
   Rng order(derive_seed({seed, split_key, static_cast<uint64_t>(Stream::kSynth)}));
   for (int64_t i = count - 1; i > 0; --i)
     std::swap(labels[i], labels[static_cast<int64_t>(order.below(static_cast<uint64_t>(i + 1)))]);
@@ -45,6 +46,7 @@ SplitSource synth_split_source(const std::string& name, int64_t count, int64_t n
   SplitSource src;
   src.name = name;
   src.labels = labels;
+  src.classes = classes;
   auto shared = std::make_shared<std::vector<int64_t>>(labels);
   src.produce = [shared, num_classes, height, width, seed, split_key](int64_t i, uint8_t* out) {
     const int64_t c = (*shared)[i];

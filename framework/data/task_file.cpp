@@ -180,6 +180,24 @@ std::vector<int64_t> read_labels(hid_t group, const std::string& path, const std
   return values;
 }
 
+// The split's optional 'classes' attribute, checked: valid indices, ascending, every label
+// among them. Empty when absent.
+std::vector<int64_t> read_classes(hid_t group, const std::string& path, const std::string& split,
+                                  const std::vector<int64_t>& labels, int64_t num_classes) {
+  auto classes = h5::read_int_list_attr(group, "classes", path + ": split '" + split + "'");
+  if (!classes) return {};
+  const std::string problem = split_classes_problem(*classes, num_classes);
+  if (!problem.empty())
+    throw InputError(fmt::format("{}: split '{}': attribute 'classes' (the classes it is scored over) {}", path,
+                                 split, problem));
+  const int64_t i = first_label_outside(labels, *classes);
+  if (i >= 0)
+    throw InputError(fmt::format("{}: dataset '/{}/labels' holds label {} at index {}, which is not one of the "
+                                 "split's {} scored classes (attribute 'classes')",
+                                 path, split, labels[i], i, classes->size()));
+  return *classes;
+}
+
 struct SplitData {
   SplitInfo info;
   std::vector<int64_t> labels;
@@ -213,6 +231,7 @@ std::optional<SplitData> read_split(hid_t f, const std::string& path, const std:
   data.info.width = static_cast<int64_t>(dims[2]);
   data.info.checksum = h5::read_string_attr(obj.get(), "checksum", path + ":/" + name).value_or("");
   data.info.compression = compression_text(data.images.get());
+  data.info.classes = read_classes(obj.get(), path, name, data.labels, num_classes);
   return data;
 }
 
@@ -324,6 +343,7 @@ std::string TaskFile::compute_split_checksum(const std::string& name) const {
     crc.update(buf.data(), image_bytes * n);
   }
   update_labels_crc(crc, labels_.at(name));
+  if (!s.classes.empty()) update_labels_crc(crc, s.classes);
   return crc.text();
 }
 

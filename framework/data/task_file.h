@@ -21,6 +21,9 @@ struct SplitInfo {
   int64_t width = 0;
   std::string checksum;      // stored split checksum ("" when absent)
   std::string compression;   // "none" or "gzip-<level>"
+  // The classes the split is scored over (its 'classes' attribute), ascending; empty: all
+  // num_classes. Every label is among them. Evaluation takes the argmax over these only.
+  std::vector<int64_t> classes;
 };
 
 class TaskFile {

@@ -28,6 +28,25 @@ void update_labels_crc(Crc32& crc, const std::vector<int64_t>& labels) {
   crc.update(bytes.data(), bytes.size());
 }
 
+std::string split_classes_problem(const std::vector<int64_t>& classes, int64_t num_classes) {
+  if (classes.empty()) return "is empty (it lists the classes the split is scored over)";
+  for (size_t i = 0; i < classes.size(); ++i) {
+    if (classes[i] < 0 || classes[i] >= num_classes)
+      return fmt::format("holds {} at position {}, outside [0, {}) (num_classes)", classes[i], i, num_classes);
+    if (i > 0 && classes[i] == classes[i - 1])
+      return fmt::format("holds {} twice (positions {} and {})", classes[i], i - 1, i);
+    if (i > 0 && classes[i] < classes[i - 1])
+      return fmt::format("is not in ascending order ({} at position {} after {})", classes[i], i, classes[i - 1]);
+  }
+  return "";
+}
+
+int64_t first_label_outside(const std::vector<int64_t>& labels, const std::vector<int64_t>& classes) {
+  for (size_t i = 0; i < labels.size(); ++i)
+    if (!std::binary_search(classes.begin(), classes.end(), labels[i])) return static_cast<int64_t>(i);
+  return -1;
+}
+
 std::string combine_split_checksums(std::vector<std::pair<std::string, std::string>> splits) {
   std::sort(splits.begin(), splits.end());
   std::string text;

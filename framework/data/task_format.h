@@ -7,6 +7,9 @@
 //   /<split>/images   uint8 [N, H, W, 3], chunked one image per chunk (optional gzip)
 //   /<split>/labels   integer [N] (int64 when written here), values in [0, num_classes)
 //   /<split>          attribute checksum = "crc32:xxxxxxxx" of the split's content
+//   /<split>          attribute classes = int64 [M] (optional): the class indices the split is
+//                     scored over, strictly ascending, in [0, num_classes), every label among
+//                     them (ImageNet-A and -R: their 200 of ImageNet's 1000 classes)
 #pragma once
 
 #include <cstdint>
@@ -49,8 +52,15 @@ class Crc32 {
 };
 
 // Split checksum: CRC-32 of the images' bytes in C order (N x H x W x 3), continued over the
-// labels as little-endian int64.
+// labels as little-endian int64, then over the split's classes (when it has them) the same way.
 void update_labels_crc(Crc32& crc, const std::vector<int64_t>& labels);
+
+// What is wrong with a split's scored classes, "" when nothing: they must be non-empty,
+// strictly ascending (so no duplicates) and within [0, num_classes). E.g. "holds 7 twice
+// (positions 3 and 4)".
+std::string split_classes_problem(const std::vector<int64_t>& classes, int64_t num_classes);
+// The index of the first label that is not among `classes` (ascending), -1 when none.
+int64_t first_label_outside(const std::vector<int64_t>& labels, const std::vector<int64_t>& classes);
 
 // File checksum: CRC-32 of the text "<split>=<split checksum>\n" for splits in byte-wise
 // sorted name order.

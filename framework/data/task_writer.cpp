@@ -30,6 +30,22 @@ struct TaskWriter::Impl {
   }
 };
 
+namespace {
+
+void check_classes(const std::string& path, const std::string& split, const std::vector<int64_t>& labels,
+                   const std::vector<int64_t>& classes, int64_t num_classes) {
+  if (classes.empty()) return;
+  const std::string problem = split_classes_problem(classes, num_classes);
+  if (!problem.empty())
+    throw InputError(fmt::format("{}: split '{}': the scored-class list {}", path, split, problem));
+  const int64_t i = first_label_outside(labels, classes);
+  if (i >= 0)
+    throw InputError(fmt::format("{}: split '{}' label {} at index {} is not one of its {} scored classes", path,
+                                 split, labels[i], i, classes.size()));
+}
+
+}  // namespace
+
 TaskWriter::TaskWriter(std::string path, TaskMetadata meta, int compression)
     : impl_(std::make_unique<Impl>()) {
   Impl& w = *impl_;
@@ -103,7 +119,7 @@ void TaskWriter::append(const uint8_t* data, int64_t n) {
   w.written += n;
 }
 
-void TaskWriter::end_split(const std::vector<int64_t>& labels) {
+void TaskWriter::end_split(const std::vector<int64_t>& labels, const std::vector<int64_t>& classes) {
   Impl& w = *impl_;
   if (w.split.empty()) throw Error(fmt::format("{}: end_split without begin_split", w.path));
   if (w.written != w.count || static_cast<int64_t>(labels.size()) != w.count)
@@ -113,6 +129,7 @@ void TaskWriter::end_split(const std::vector<int64_t>& labels) {
     if (labels[i] < 0 || labels[i] >= w.meta.num_classes)
       throw InputError(fmt::format("{}: split '{}' label {} at index {} is outside [0, {})", w.path,
                                    w.split, labels[i], i, w.meta.num_classes));
+  check_classes(w.path, w.split, labels, classes, w.meta.num_classes);
   h5::Lock lock;
   const hsize_t dim = labels.size();
   h5::Handle space(H5Screate_simple(1, &dim, nullptr));
@@ -121,6 +138,10 @@ void TaskWriter::end_split(const std::vector<int64_t>& labels) {
   if (!ds.valid() || H5Dwrite(ds.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels.data()) < 0)
     w.fail(fmt::format("cannot write '/{}/labels'", w.split));
   update_labels_crc(w.crc, labels);
+  if (!classes.empty()) {
+    h5::write_int_list_attr(w.group.get(), "classes", classes);
+    update_labels_crc(w.crc, classes);
+  }
   h5::write_string_attr(w.group.get(), "checksum", w.crc.text());
   w.checksums.emplace_back(w.split, w.crc.text());
   w.images.reset();

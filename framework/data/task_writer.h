@@ -24,8 +24,11 @@ class TaskWriter {
   void begin_split(const std::string& name, int64_t count);
   // Appends n images (each height x width x 3) in index order.
   void append(const uint8_t* images, int64_t n);
-  // Ends the split: all `count` images appended, labels in [0, num_classes).
-  void end_split(const std::vector<int64_t>& labels);
+  // Ends the split: all `count` images appended, labels in [0, num_classes). `classes`, when
+  // not empty, is the split's scored-class list (attribute 'classes', task_format.h):
+  // ascending, unique, in range, every label among them; InputError naming the file and split
+  // otherwise.
+  void end_split(const std::vector<int64_t>& labels, const std::vector<int64_t>& classes = {});
   // Writes checksums, closes and renames the file into place. Returns the file checksum.
   std::string commit();
 

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <cmath>
+#include <deque>
 
 #include "framework/report/reference_rows.h"
 #include "framework/report/report.h"
@@ -63,9 +64,13 @@ std::string header() {
   return out + "\n";
 }
 
+// One row per unit and reported split (a unit with several splits, or one scored over some
+// classes, gives rows "<task> · <split>", as in the tables).
 std::string unit_rows(const Run& run) {
   std::string out;
-  for (const auto& u : run.units) {
+  std::deque<UnitResult> storage;
+  for (const UnitResult* p : row_units(run, storage)) {
+    const UnitResult& u = *p;
     Row r = make_row("unit", u.unit, u.task, u.group);
     split_config(u.config(), r);
     r.seed = std::to_string(u.seed);

@@ -142,17 +142,29 @@ Stat stat_of(const std::vector<double>& values) {
   return s;
 }
 
+std::string split_label(const SplitResult& split) {
+  return split.scored_classes > 0 ? fmt::format("{} ({} classes)", split.split, split.scored_classes) : split.split;
+}
+
 std::vector<const UnitResult*> row_units(const Run& run, std::deque<UnitResult>& storage) {
   std::vector<const UnitResult*> rows;
   for (const auto& u : run.units) {
+    if (u.splits.size() == 1 && u.splits[0].scored_classes > 0) {
+      // One split scored over some classes: the row says so.
+      UnitResult view = u;
+      view.task = u.task + " · " + split_label(u.splits[0]);
+      storage.push_back(std::move(view));
+      rows.push_back(&storage.back());
+      continue;
+    }
     if (u.splits.size() < 2) {
       rows.push_back(&u);
       continue;
     }
     for (const auto& split : u.splits) {
       UnitResult view = u;
-      view.task = u.task + " · " + split.split;
-      view.group = u.group.empty() ? split.split : u.group + " · " + split.split;
+      view.task = u.task + " · " + split_label(split);
+      view.group = u.group.empty() ? split_label(split) : u.group + " · " + split_label(split);
       if (u.selected_on == u.eval_split) view.selected_on = split.split;  // each split its own best
       view.eval_split = split.split;
       view.best = split.best;

@@ -59,14 +59,19 @@ struct Summary {
   std::string best_label = "best", last_label = "last";
   // A unit reporting several splits (domain generalisation: one training, several targets)
   // becomes one row per split, "<task> · <split>" in group "<group> · <split>" (or "<split>"),
-  // made from its accuracy.splits; the cells point into this.
+  // made from its accuracy.splits; a split scored over some classes reads "<split> (200 classes)".
+  // The cells point into this.
   std::shared_ptr<std::deque<UnitResult>> split_rows = std::make_shared<std::deque<UnitResult>>();
 };
 
 Summary summarize(const Run& run);
 
-// The units as table rows: a unit with one reported split as it is, one with several as one
-// copy per split (appended to `storage`).
+// A split as rows name it: "a (200 classes)" when scored over some classes, else its name.
+std::string split_label(const SplitResult& split);
+
+// The units as table rows: a unit with one reported split as it is (as "<task> · <split label>"
+// when that split is scored over some classes), one with several as one copy per split
+// (appended to `storage`).
 std::vector<const UnitResult*> row_units(const Run& run, std::deque<UnitResult>& storage);
 
 }  // namespace sct::report

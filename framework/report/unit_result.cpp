@@ -221,6 +221,7 @@ void read_selection(const json& j, UnitResult& u, std::vector<std::string>* note
         r.best = percent(e, "best");
         r.last = percent(e, "last");
         r.best_epoch = opt_integer(e, "best_epoch", -1);
+        r.scored_classes = opt_integer(e, "scored_classes", 0);
         u.splits.push_back(r);
       } catch (const SchemaError& err) {
         std::string what = err.what();
@@ -248,6 +249,7 @@ void read_provenance(const json& j, UnitResult& u, std::vector<std::string>* not
     u.resumed = opt_bool(j, "resumed");
     u.finished_at = opt_string(j, "finished_at");
     u.exported = opt_string(j, "exported");
+    u.exported_adapter = opt_string(j, "exported_adapter");
   });
 }
 
@@ -329,6 +331,7 @@ void to_json(json& j, const CurvePoint& point) {
 
 void to_json(json& j, const SplitResult& s) {
   j = json{{"split", s.split}, {"best", s.best}, {"best_epoch", s.best_epoch}, {"last", s.last}};
+  if (s.scored_classes > 0) j["scored_classes"] = s.scored_classes;
 }
 
 // The keys of RESULTS.md; nlohmann writes an object's keys in sorted order, whatever the order here.
@@ -369,6 +372,7 @@ void to_json(json& j, const UnitResult& u) {
       {"finished_at", u.finished_at},
   };
   if (!u.exported.empty()) j["exported"] = u.exported;
+  if (!u.exported_adapter.empty()) j["exported_adapter"] = u.exported_adapter;
 }
 
 void to_json(json& j, const FailedUnit& failed) {

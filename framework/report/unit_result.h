@@ -34,6 +34,9 @@ struct SplitResult {
   std::string split;
   double best = kNaN, last = kNaN;
   int64_t best_epoch = -1;
+  // Classes the split is scored over when the task file restricts it (ImageNet-A, -R: 200);
+  // 0: every class (also what older files mean). Written only when > 0.
+  int64_t scored_classes = 0;
 };
 
 // One finished unit (units/<id>/result.json). Optional fields keep their defaults when absent.
@@ -69,6 +72,9 @@ struct UnitResult {
   bool resumed = false;
   std::string finished_at;  // UTC, ISO 8601
   std::string exported;     // where the trained model was written; "" leaves the key out
+  // The adapter file train.export_adapter wrote, as that key gives it: relative to the unit
+  // directory (absolute when the key is). "" (and older files): none; the key is left out.
+  std::string exported_adapter;
 
   // Column label of the configuration: the method, plus "[variant]" when there is one.
   std::string config() const;

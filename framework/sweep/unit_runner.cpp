@@ -189,6 +189,7 @@ class UnitRun {
       // Relative to the unit directory: every unit of a sweep writes its own.
       const fs::path path = fs::path(unit_dir_) / recipe_.train.export_adapter;
       fs::create_directories(path.parent_path());
+      result.exported_adapter = recipe_.train.export_adapter;  // as given: relative to the unit directory
       peft::write_adapter(path.string(), *model_, *trainable_, recipe_, selection_.get(), unit_.hash,
                           nlohmann::json(result).dump());
       log::info("sweep", "unit {}: adapter written to {}", unit_.id, path.string());
@@ -295,6 +296,7 @@ class UnitRun {
       r.best = s.best;
       r.best_epoch = s.best_epoch;
       r.last = s.last;
+      r.scored_classes = static_cast<int64_t>(file_->split(s.split).classes.size());
       result.splits.push_back(r);
     }
     result.trainable = trainable_->numel();

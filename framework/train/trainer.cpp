@@ -394,12 +394,20 @@ void TaskTrainer::checkpoint_if_due(int64_t epoch, bool last) {
   checkpointer_.save(next);
 }
 
-// Adds this rank's {correct, total} over the loader's batches to `counts`.
-void count_correct(model::ViTImpl& model, data::Loader& loader, std::vector<int64_t>& counts) {
+// Adds this rank's {correct, total} over the loader's batches to `counts`. With `classes` (the
+// split's scored classes, ascending) the prediction is the argmax over those logits only.
+void count_correct(model::ViTImpl& model, data::Loader& loader, const std::vector<int64_t>& classes,
+                   std::vector<int64_t>& counts) {
   at::NoGradGuard no_grad;
+  const at::Tensor mask = classes.empty() ? at::Tensor() : at::tensor(classes, at::kLong);
   data::Batch batch;
   while (loader.next(batch)) {
-    at::Tensor pred = model.forward(batch.images).argmax(1);
+    const at::Tensor logits = model.forward(batch.images);
+    at::Tensor pred = logits.argmax(1);
+    if (mask.defined()) {
+      const at::Tensor m = mask.to(logits.device());
+      pred = m.index_select(0, logits.index_select(1, m).argmax(1));
+    }
     counts[0] += pred.eq(batch.labels).sum().item<int64_t>();
     counts[1] += batch.labels.size(0);
   }
@@ -417,7 +425,7 @@ double evaluate(model::ViTImpl& model, const data::TaskFile& file, const std::st
   model.eval();
   std::vector<int64_t> counts{0, 0};  // correct, total
   // A rank that fails (a corrupt chunk) must not leave the others in the count all-reduce.
-  const dist::Agreement agreement = dist::agree(comm, [&] { count_correct(model, loader, counts); });
+  const dist::Agreement agreement = dist::agree(comm, [&] { count_correct(model, loader, file.split(split).classes, counts); });
   model.train(was_training);
   if (agreement.failed)
     throw Error(fmt::format("evaluation on '{}', rank {}: {}", split, agreement.failed_rank, agreement.message));

@@ -63,7 +63,9 @@ struct TrainOutcome {
 // Runs (or resumes, from unit_dir/checkpoint.safetensors) the task's training.
 TrainOutcome train_task(TrainSetup& setup);
 
-// Top-1 accuracy (percent) on `split`, each sample visited once across the ranks of `comm`.
+// Top-1 accuracy (percent) on `split`, each sample visited once across the ranks of `comm`. A
+// split with scored classes (SplitInfo::classes, e.g. ImageNet-A's 200) is scored by the
+// argmax over those classes' logits only.
 double evaluate(model::ViTImpl& model, const data::TaskFile& data, const std::string& split,
                 const Recipe& recipe, dist::Communicator& comm, int64_t batch);
 

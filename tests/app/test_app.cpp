@@ -49,6 +49,9 @@ TEST(ReuseOptions, EvalPredictMergeReachTheirFields) {
   ASSERT_EQ(p.kind, Kind::kRun) << p.text;
   EXPECT_EQ(p.line.predict.top_k, 3);
   EXPECT_EQ(p.line.predict.input, "imgs");
+  EXPECT_FALSE(p.line.predict.all_classes);
+  EXPECT_TRUE(parse({"predict", "--adapter", "a", "--input", "t.h5", "--output", "p.csv", "--all-classes"})
+                  .line.predict.all_classes);
   EXPECT_EQ(parse({"predict", "--adapter", "a.safetensors", "--output", "p.csv"}).kind, Kind::kError);
   EXPECT_EQ(parse({"merge", "--adapter", "a.safetensors"}).kind, Kind::kError);  // --output is required
 }

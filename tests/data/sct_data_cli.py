@@ -125,6 +125,7 @@ def test_vtab_folder(tmp, rng, exact_jpeg):
     with h5py.File(f"{tmp}/list.h5", "r") as f, h5py.File(f"{tmp}/dtd.h5", "r") as g:
         check(np.array_equal(f["part/images"][...], g["val200/images"][...]) and
               np.array_equal(f["part/labels"][...], g["val200/labels"][...]), "convert-list equals convert-vtab")
+    test_scored_classes(tmp, root)
     out = ok("validate", f"{tmp}/dtd.h5")
     check("valid (4 splits" in out, "validate reports the four splits")
     out = ok("inspect", f"{tmp}/dtd.h5")
@@ -135,6 +136,36 @@ def test_vtab_folder(tmp, rng, exact_jpeg):
                  "test.txt:5", "label 47 outside [0, 47)")
     check(not os.path.exists(f"{tmp}/bad.h5"), "failed conversion leaves no output file")
     check(not [n for n in os.listdir(tmp) if ".tmp." in n], "failed conversion leaves no temporary file")
+
+
+def test_scored_classes(tmp, root):
+    """--scored-classes: taken from a split's labels, or listed by class name (as wnids would be)."""
+    labels = sorted({int(line.split()[-1]) for line in open(f"{root}/val200.txt")})
+    names = [f"n{c:08d}" for c in range(47)]
+    open(f"{tmp}/names.txt", "w").write("\n".join(names) + "\n")
+    listed = sorted(labels + [c for c in range(47) if c not in labels][:2])
+    open(f"{tmp}/scored.txt", "w").write("\n".join(names[c] for c in reversed(listed)) + "\n")
+    common = ["--task", "mine", "--classes", 47, "--size", 24, "--root", root, "--class-names", f"@{tmp}/names.txt",
+              "--split", f"part={root}/val200.txt", "--split", f"named={root}/val200.txt"]
+    ok("convert-list", *common, "--output", f"{tmp}/scored.h5", "--scored-classes", "part=labels",
+       "--scored-classes", f"named=@{tmp}/scored.txt")
+    with h5py.File(f"{tmp}/scored.h5", "r") as f:
+        check(list(f["part"].attrs["classes"]) == labels, "scored classes from the labels")
+        check(list(f["named"].attrs["classes"]) == listed, "scored classes by name, ascending")
+        g = f["named"]
+        crc = zlib.crc32(np.asarray(listed, "<i8").tobytes(), int(split_checksum(g)[6:], 16))
+        check(g.attrs["checksum"] == "crc32:%08x" % crc, "the split checksum continues over the classes")
+    out = ok("validate", f"{tmp}/scored.h5")
+    check(f"scored over {len(labels)} classes" in out and f"scored over {len(listed)} classes" in out,
+          "validate shows them")
+    out = ok("inspect", f"{tmp}/scored.h5", "--split", "named")
+    check(f"scored over {len(listed)} of 47 classes" in out, "inspect shows them")
+    open(f"{tmp}/short.txt", "w").write(names[labels[0]] + "\n")
+    expect_error(["convert-list", *common, "--output", f"{tmp}/bad.h5", "--scored-classes", f"part=@{tmp}/short.txt"],
+                 f"--scored-classes part=@{tmp}/short.txt: split 'part' holds label", "not among its 1 scored classes")
+    expect_error(["convert-list", *common, "--output", f"{tmp}/bad.h5", "--scored-classes", "part=n99"],
+                 "'n99' is neither a class index nor one of the 47 class names")
+    check(not os.path.exists(f"{tmp}/bad.h5"), "a bad class list leaves no file")
 
 
 def write_task(path, images, labels, num_classes=5, split="train"):

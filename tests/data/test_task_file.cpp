@@ -1,5 +1,6 @@
 // Task files: write/read round trip, checksums against zlib, atomic writes, reader errors.
 #include <gtest/gtest.h>
+#include <hdf5.h>
 #include <zlib.h>
 
 #include <filesystem>
@@ -139,4 +140,118 @@ TEST(TaskFile, OpenErrorsAreOneInputErrorNamingTheFile) {
   } catch (const sct::InputError& e) {
     EXPECT_EQ(std::string(e.what()), good + ": no split 'tset' (splits: test, train); did you mean 'test'?");
   }
+}
+
+namespace {
+
+// A 5-class file whose split 'a' is scored over classes {1, 3} (labels among them).
+std::string write_masked(const std::string& path) {
+  TaskMetadata m = small_meta();
+  m.num_classes = 5;
+  m.class_names.clear();
+  TaskWriter w(path, m);
+  w.begin_split("a", 4);
+  auto img = pattern(4, 3);
+  w.append(img.data(), 4);
+  w.end_split({3, 1, 1, 3}, {1, 3});
+  w.begin_split("all", 2);
+  w.append(img.data(), 2);
+  w.end_split({0, 4});
+  return w.commit();
+}
+
+// Replaces the 'classes' attribute of /split with `values` (none: an empty array), as another
+// writer (h5py) could.
+void rewrite_classes(const std::string& path, const std::string& split, const std::vector<int64_t>& values) {
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  const hid_t g = H5Gopen2(f, split.c_str(), H5P_DEFAULT);
+  if (H5Aexists(g, "classes") > 0) H5Adelete(g, "classes");
+  const hsize_t n = values.size();
+  const hid_t space = H5Screate_simple(1, &n, nullptr);
+  const hid_t a = H5Acreate2(g, "classes", H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+  if (n > 0) H5Awrite(a, H5T_NATIVE_INT64, values.data());
+  H5Aclose(a);
+  H5Sclose(space);
+  H5Gclose(g);
+  H5Fclose(f);
+}
+
+std::string open_error(const std::string& path) {
+  try {
+    TaskFile f(path);
+  } catch (const sct::InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST(TaskFile, ScoredClassesRoundTripAndEnterTheChecksum) {
+  sct::test::TempDir dir;
+  const std::string path = dir.file("masked.h5");
+  write_masked(path);
+  TaskFile f(path);
+  EXPECT_EQ(f.split("a").classes, (std::vector<int64_t>{1, 3}));
+  EXPECT_TRUE(f.split("all").classes.empty());
+  // The split checksum continues over the classes like over the labels (zlib independently).
+  const auto img = pattern(4, 3);
+  EXPECT_EQ(f.split("a").checksum, zlib_checksum(img, {3, 1, 1, 3, 1, 3}));
+  EXPECT_EQ(f.compute_split_checksum("a"), f.split("a").checksum);
+  EXPECT_NO_THROW(f.verify_split("a"));
+  EXPECT_EQ(f.split("all").checksum, zlib_checksum(std::vector<uint8_t>(img.begin(), img.begin() + 120), {0, 4}));
+}
+
+TEST(TaskFile, WriterRejectsBadScoredClasses) {
+  sct::test::TempDir dir;
+  TaskMetadata m = small_meta();  // 3 classes
+  auto message = [&](const std::vector<int64_t>& labels, const std::vector<int64_t>& classes) {
+    TaskWriter w(dir.file("bad.h5"), m);
+    w.begin_split("a", static_cast<int64_t>(labels.size()));
+    auto img = pattern(static_cast<int64_t>(labels.size()), 0);
+    w.append(img.data(), static_cast<int64_t>(labels.size()));
+    try {
+      w.end_split(labels, classes);
+    } catch (const sct::InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string where = dir.file("bad.h5") + ": split 'a'";
+  EXPECT_EQ(message({0}, {0, 3}), where + ": the scored-class list holds 3 at position 1, outside [0, 3) (num_classes)");
+  EXPECT_EQ(message({0}, {0, 0}), where + ": the scored-class list holds 0 twice (positions 0 and 1)");
+  EXPECT_EQ(message({0}, {2, 0}), where + ": the scored-class list is not in ascending order (0 at position 1 after 2)");
+  EXPECT_EQ(message({0, 1}, {0, 2}), dir.file("bad.h5") + ": split 'a' label 1 at index 1 is not one of its 2 scored classes");
+}
+
+TEST(TaskFile, ReaderRejectsBadScoredClassesNamingFileAndSplit) {
+  sct::test::TempDir dir;
+  const std::string path = dir.file("m.h5");
+  const std::string prefix = path + ": split 'a': attribute 'classes' (the classes it is scored over) ";
+  struct Case {
+    std::vector<int64_t> classes;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {{1, 5}, prefix + "holds 5 at position 1, outside [0, 5) (num_classes)"},
+      {{-1, 3}, prefix + "holds -1 at position 0, outside [0, 5) (num_classes)"},
+      {{1, 3, 3}, prefix + "holds 3 twice (positions 1 and 2)"},
+      {{3, 1}, prefix + "is not in ascending order (1 at position 1 after 3)"},
+      {{}, prefix + "is empty (it lists the classes the split is scored over)"},
+      {{1, 2}, path + ": dataset '/a/labels' holds label 3 at index 0, which is not one of the split's 2 scored "
+                      "classes (attribute 'classes')"},
+  };
+  for (const auto& c : cases) {
+    write_masked(path);
+    rewrite_classes(path, "a", c.classes);
+    EXPECT_EQ(open_error(path), c.expected);
+  }
+  // A valid list written by another tool, in another order of writing, reads back; a changed
+  // list no longer matches the stored checksum.
+  write_masked(path);
+  rewrite_classes(path, "a", {0, 1, 3});
+  TaskFile f(path);
+  EXPECT_EQ(f.split("a").classes, (std::vector<int64_t>{0, 1, 3}));
+  EXPECT_THROW(f.verify_split("a"), sct::InputError);
 }

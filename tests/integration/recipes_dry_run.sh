@@ -175,7 +175,8 @@ if "plan: 1 unit in 2 groups of 1 rank" not in out: fail("vtab1k at -n 2: plan d
 if "/nowhere/vtab/kitti.h5" not in out or "/nowhere/ckpt/ViT-B_16.npz" not in out:
     fail("vtab1k: SCT_DATA / SCT_CHECKPOINTS not used in the paths")
 
-# Few-shot: 5 datasets x 5 shot counts x 3 subsets; domain generalisation: 5 targets x 3 subsets.
+# Few-shot: 5 datasets x 5 shot counts x 3 subsets; domain generalisation: 3 subsets, each unit
+# trained once and evaluated on the 5 targets.
 fs = plans.get("recipes/fewshot/sweep.toml", ({}, ""))[0]
 want = {f"{d}_{n}shot_seed{s}__sct__s0" for d in ("fgvc_aircraft", "food101", "oxford_flowers102", "oxford_pets",
         "stanford_cars") for n in (1, 2, 4, 8, 16) for s in (0, 1, 2)}
@@ -185,10 +186,17 @@ for uid in fs:
     frag = tomllib.loads((recipes / "fewshot" / "tasks" / f"{uid.split('__')[0]}.toml").read_text())
     if frag["task"]["train_split"] != f"train_{n}shot_seed{s}": fail(f"fewshot {uid}: train split {frag['task']['train_split']}")
 dg = plans.get("recipes/domain_generalization/sweep.toml", ({}, ""))[0]
-want = {f"{t}_seed{s}__sct__s0" for t in ("imagenet", "imagenet_v2", "imagenet_sketch", "imagenet_a", "imagenet_r") for s in (0, 1, 2)}
-if set(dg) != want: fail(f"domain_generalization/sweep.toml: units {sorted(dg)[:3]}..., expected the 15 target x subset units")
-splits = {tomllib.loads(p.read_text())["task"]["eval_split"] for p in (recipes / "domain_generalization" / "tasks").glob("*.toml")}
-if splits != {"val", "v2", "sketch", "a", "r"}: fail(f"domain_generalization: eval splits {sorted(splits)}")
+want = {f"imagenet_16shot_seed{s}__sct__s0" for s in (0, 1, 2)}
+if set(dg) != want: fail(f"domain_generalization/sweep.toml: units {sorted(dg)}, expected the 3 subset units")
+for uid in dg:
+    s = re.search(r"_seed(\d)__", uid).group(1)
+    frag = tomllib.loads((recipes / "domain_generalization" / "tasks" / f"{uid.split('__')[0]}.toml").read_text())
+    if frag["task"]["train_split"] != f"train_16shot_seed{s}": fail(f"domain_generalization {uid}: train split {frag['task']['train_split']}")
+    if "eval_split" in frag["task"] or "eval_splits" in frag["task"]: fail(f"domain_generalization {uid}: a task file sets its own evaluation split")
+_, out, _, resolved = dry_run(recipes / "domain_generalization" / "sweep.toml")
+r = tomllib.loads(resolved) if resolved else {}
+if r.get("task", {}).get("eval_splits") != ["val", "v2", "sketch", "a", "r"]:
+    fail(f"domain_generalization: resolved eval_splits {r.get('task', {}).get('eval_splits')}, expected the 5 targets")
 
 if fails: print(f"recipes_dry_run: {len(fails)} failures"); sys.exit(1)
 print(f"recipes_dry_run: all checks passed ({len(top_level)} recipes)")

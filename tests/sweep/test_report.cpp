@@ -343,3 +343,53 @@ TEST(ReportSummary, AUnitWithSeveralReportedSplitsGivesOneRowPerSplit) {
   EXPECT_EQ(rows["imagenet_seed0 · a"]->cells[0].units[0]->best_label(), "best (a-selected)");
   EXPECT_EQ(s.best_label, "best (each split selected on itself)");
 }
+
+TEST(ReportSummary, ASplitScoredOverSomeClassesSaysSoInItsRow) {
+  TempDir d;
+  std::string splits = fmt_splits(0);
+  splits.replace(splits.find("\"last\": 20"), 0, "\"scored_classes\": 200, ");
+  d.unit("imagenet_seed0__sct__s0", result_json("imagenet_seed0", "DG", "sct", 0, 50, 49, splits));
+  // One reported split scored over some classes: its single row is labelled too.
+  const std::string one = ", \"eval_split\": \"r\", \"accuracy\": {\"best\": 30, \"best_epoch\": 1, \"last\": 29, "
+                          "\"splits\": [{\"split\": \"r\", \"best\": 30, \"best_epoch\": 1, \"last\": 29, "
+                          "\"scored_classes\": 200}]}";
+  d.unit("imagenet_r__sct__s0", result_json("imagenet_r", "", "sct", 0, 30, 29, one));
+  const auto run = load_run(d.path.string());
+  std::map<std::string, const UnitResult*> by_unit;
+  for (const auto& u : run.units) by_unit[u.unit] = &u;
+  ASSERT_EQ(by_unit.count("imagenet_seed0__sct__s0"), 1u);
+  const UnitResult& u = *by_unit["imagenet_seed0__sct__s0"];
+  ASSERT_EQ(u.splits.size(), 2u);
+  EXPECT_EQ(u.splits[0].scored_classes, 0);  // absent: every class
+  EXPECT_EQ(u.splits[1].scored_classes, 200);
+  const Summary s = summarize(run);
+  std::map<std::string, const TaskRow*> rows;
+  for (const auto& t : s.tasks) rows[t.task] = &t;
+  ASSERT_TRUE(rows.count("imagenet_seed0 · v2") && rows.count("imagenet_seed0 · a (200 classes)")) << s.tasks[0].task;
+  EXPECT_EQ(rows["imagenet_seed0 · a (200 classes)"]->group, "DG · a (200 classes)");
+  EXPECT_DOUBLE_EQ(rows["imagenet_seed0 · a (200 classes)"]->cells[0].last.mean, 20);
+  ASSERT_TRUE(rows.count("imagenet_r · r (200 classes)"));
+  EXPECT_DOUBLE_EQ(rows["imagenet_r · r (200 classes)"]->cells[0].best.mean, 30);
+  // Written back: only the scored split carries the key.
+  const nlohmann::json j = u;
+  EXPECT_FALSE(j["accuracy"]["splits"][0].contains("scored_classes"));
+  EXPECT_EQ(j["accuracy"]["splits"][1]["scored_classes"], 200);
+}
+
+TEST(ReportParse, ExportedAdapterRoundTripsAndIsOptional) {
+  const std::string base = result_json("dtd", "Natural", "sct", 0, 70, 69);
+  UnitResult old = parse_result(base, "x/result.json");  // written before the key existed
+  EXPECT_EQ(old.exported_adapter, "");
+  EXPECT_FALSE(nlohmann::json(old).contains("exported_adapter"));
+  nlohmann::json j = nlohmann::json::parse(base);
+  j["exported_adapter"] = "adapter.safetensors";
+  const UnitResult u = parse_result(j.dump(), "x/result.json");
+  EXPECT_EQ(u.exported_adapter, "adapter.safetensors");
+  EXPECT_EQ(nlohmann::json(u)["exported_adapter"], "adapter.safetensors");
+  j["exported_adapter"] = 3;  // a wrong type is a note, the unit still loads
+  std::vector<std::string> notes;
+  const UnitResult bad = read_unit_result(j, &notes);
+  EXPECT_EQ(bad.exported_adapter, "");
+  ASSERT_FALSE(notes.empty());
+  EXPECT_NE(notes[0].find("exported_adapter"), std::string::npos) << notes[0];
+}
