@@ -21,6 +21,7 @@
 #include "framework/sweep/plan.h"
 #include "framework/report/report.h"
 #include "framework/sweep/provenance.h"
+#include "framework/sweep/run_lock.h"
 #include "framework/sweep/signals.h"
 #include "framework/sweep/unit_runner.h"
 #include "framework/train/task_checkpoint.h"
@@ -226,6 +227,18 @@ void create_run_dir(const SweepPlan& plan, const SweepOptions& options) {
   }
 }
 
+// Rank 0 holds the run directory's lock until the sweep returns; a refusal is every rank's.
+std::unique_ptr<RunLock> lock_run_dir(dist::Communicator& world_comm, const SweepPlan& plan,
+                                      const SweepOptions& options) {
+  std::unique_ptr<RunLock> lock;
+  dist::agree_or_throw(world_comm, [&] {
+    if (world_comm.rank() != 0) return;
+    create_run_dir(plan, options);
+    lock = RunLock::acquire(plan.run_dir);
+  });
+  return lock;
+}
+
 // Refuses finished units whose recipe changed unless --force (then clears them), and writes
 // the run directory's resolved.toml.
 void prepare_run_dir(dist::Communicator& world_comm, const SweepPlan& plan, const std::vector<UnitState>& states,
@@ -373,6 +386,7 @@ int run_sweep(dist::World& world, const SweepOptions& options) {
   // From the start: a signal during planning or set-up must not kill the job unrecorded.
   install_stop_handlers();
   const SweepPlan plan = make_plan(world, options);
+  const std::unique_ptr<RunLock> lock = options.dry_run ? nullptr : lock_run_dir(world.comm(), plan, options);
   const std::vector<UnitState> states = finished_states(world.comm(), plan);
   const GroupComms comms = make_group_comms(world, plan);
   show_plan(world.rank(), plan, states, options);
