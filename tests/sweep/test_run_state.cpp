@@ -1,14 +1,17 @@
 // Unit tests of the run directory's state helpers: the run lock (refusal, release, the stale
-// rules).
+// rules) and the comparison of a unit's input files.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "framework/core/error.h"
 #include "framework/core/fs.h"
 #include "framework/core/sysinfo.h"
+#include "framework/sweep/inputs.h"
 #include "framework/sweep/run_lock.h"
 #include "tests/data/temp_dir.h"
 
@@ -64,3 +67,34 @@ TEST(RunLock, SecondAcquireIsRefusedAndReleaseRemovesTheFile) {
   EXPECT_TRUE(again != nullptr);
 }
 
+TEST(Inputs, ChangedNamesTheFile) {
+  UnitInputs now;
+  now.data = "t.h5";
+  now.data_checksum = "crc32:00000001";
+  now.backbone = "b.safetensors";
+  now.backbone_checksum = "crc32:0000000b";
+  EXPECT_EQ(inputs_changed(to_json(now), now), "");
+  EXPECT_EQ(inputs_changed(nlohmann::json::object(), now), "");  // nothing recorded
+  UnitInputs then = now;
+  then.data_checksum = "crc32:00000002";
+  const std::string data = inputs_changed(to_json(then), now);
+  EXPECT_NE(data.find("task file t.h5 changed"), std::string::npos) << data;
+  then = now;
+  then.backbone_checksum = "crc32:0000000c";
+  const std::string backbone = inputs_changed(to_json(then), now);
+  EXPECT_NE(backbone.find("backbone checkpoint b.safetensors changed"), std::string::npos) << backbone;
+}
+
+TEST(Inputs, FileChecksumIsZlibCrc32AndFollowsTheContent) {
+  test::TempDir dir;
+  const std::string path = (dir.path() / "f.bin").string();
+  std::ofstream(path) << "123456789";
+  EXPECT_EQ(file_checksum(path), "crc32:cbf43926");  // the CRC-32 check value
+  // The same size at the same path (perhaps the same inode): the cache key's mtime tells them
+  // apart once the clock has moved past the file system's timestamp granularity.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  fs::remove(path);
+  std::ofstream(path) << "12345678!";
+  EXPECT_NE(file_checksum(path), "crc32:cbf43926");
+  EXPECT_THROW(file_checksum((dir.path() / "missing").string()), InputError);
+}
