@@ -295,7 +295,7 @@ void prepare_run_dir(dist::Communicator& world_comm, const SweepPlan& plan, cons
   });
 }
 
-// provenance.json: hosts of every rank, backend of every group.
+// provenance.json: this start's record appended (hosts of every rank, backend of every group).
 void write_provenance(dist::World& world, const SweepPlan& plan, const GroupComms& comms,
                       const SweepOptions& options) {
   dist::Communicator& world_comm = world.comm();
@@ -308,8 +308,8 @@ void write_provenance(dist::World& world, const SweepPlan& plan, const GroupComm
   layout.threads = options.threads;
   dist::agree_or_throw(world_comm, [&] {
     if (world.rank() == 0)
-      atomic_write((fs::path(plan.run_dir) / "provenance.json").string(),
-                   make_provenance(plan.top, plan.units, layout, options.versions).dump(2) + "\n");
+      append_provenance_file((fs::path(plan.run_dir) / "provenance.json").string(),
+                             make_provenance(plan.top, plan.units, layout, options.versions));
   });
 }
 

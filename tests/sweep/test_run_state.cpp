@@ -1,5 +1,5 @@
 // Unit tests of the run directory's state helpers: the run lock (refusal, release, the stale
-// rules) and the comparison of a unit's input files.
+// rules), provenance.json's list of starts, the comparison of a unit's input files.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -12,6 +12,7 @@
 #include "framework/core/fs.h"
 #include "framework/core/sysinfo.h"
 #include "framework/sweep/inputs.h"
+#include "framework/sweep/provenance.h"
 #include "framework/sweep/run_lock.h"
 #include "tests/data/temp_dir.h"
 
@@ -65,6 +66,21 @@ TEST(RunLock, SecondAcquireIsRefusedAndReleaseRemovesTheFile) {
   EXPECT_FALSE(fs::exists(lock_path(run)));
   auto again = RunLock::acquire(run);  // free again
   EXPECT_TRUE(again != nullptr);
+}
+
+TEST(Provenance, AppendsStartsAndConvertsASingleRecord) {
+  nlohmann::json first = append_provenance("", {{"started_at", "t0"}});
+  ASSERT_EQ(first["starts"].size(), 1u);
+  EXPECT_EQ(first["starts"][0]["restart"], 0);
+  nlohmann::json second = append_provenance(first.dump(), {{"started_at", "t1"}});
+  ASSERT_EQ(second["starts"].size(), 2u);
+  EXPECT_EQ(second["starts"][0], first["starts"][0]);
+  EXPECT_EQ(second["starts"][1]["restart"], 1);
+  nlohmann::json old = append_provenance(R"({"started_at": "old", "world": {"size": 2}})", {{"started_at", "t2"}});
+  ASSERT_EQ(old["starts"].size(), 2u);
+  EXPECT_EQ(old["starts"][0]["started_at"], "old");
+  EXPECT_EQ(old["starts"][1]["restart"], 1);
+  EXPECT_ANY_THROW(append_provenance("{not json", {}));
 }
 
 TEST(Inputs, ChangedNamesTheFile) {
