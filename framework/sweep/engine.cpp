@@ -250,6 +250,7 @@ std::unique_ptr<RunLock> lock_run_dir(dist::Communicator& world_comm, const Swee
     if (world_comm.rank() != 0) return;
     create_run_dir(plan, options);
     lock = RunLock::acquire(plan.run_dir);
+    remove_stale_temporaries(plan.run_dir);  // of a killed run's provenance or summary write
   });
   return lock;
 }

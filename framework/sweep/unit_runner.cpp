@@ -210,10 +210,14 @@ class UnitRun {
     atomic_write(error_path(unit_dir_), nlohmann::json(failed).dump(2) + "\n");
   }
 
-  // A fresh attempt clears the last error; --force clears the files of another recipe.
+  // A fresh attempt clears the last error and stale temporaries; --force clears the files of
+  // another recipe.
   void prepare_directory() const {
     fs::create_directories(unit_dir_);
     fs::remove(error_path(unit_dir_));
+    // Half-written files of a killed run (the run lock keeps other processes out).
+    if (const int n = remove_stale_temporaries(unit_dir_))
+      log::info("sweep", "unit {}: removed {} temporary file{} of an interrupted write", unit_.id, n, n == 1 ? "" : "s");
     const std::string checkpoint = train::checkpoint_path(unit_dir_);
     if (!hooks_.force || !fs::exists(checkpoint)) return;
     std::string why;

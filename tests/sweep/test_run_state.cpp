@@ -1,5 +1,5 @@
 // Unit tests of the run directory's state helpers: the run lock (refusal, release, the stale
-// rules), provenance.json's list of starts, the comparison of a unit's input files.
+// rules), provenance.json's list of starts, the input comparison, stale temporaries.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -113,4 +113,16 @@ TEST(Inputs, FileChecksumIsZlibCrc32AndFollowsTheContent) {
   std::ofstream(path) << "12345678!";
   EXPECT_NE(file_checksum(path), "crc32:cbf43926");
   EXPECT_THROW(file_checksum((dir.path() / "missing").string()), InputError);
+}
+
+TEST(Fs, RemovesOnlyStaleTemporaries) {
+  test::TempDir dir;
+  for (const char* name : {"result.json.tmp.123.0", "checkpoint.safetensors.tmp.9.12", "result.json",
+                           "notes.tmp.txt", "a.tmp.1"})
+    std::ofstream(dir.path() / name) << "x";
+  EXPECT_EQ(remove_stale_temporaries(dir.path().string()), 2);
+  EXPECT_TRUE(fs::exists(dir.path() / "result.json"));
+  EXPECT_TRUE(fs::exists(dir.path() / "notes.tmp.txt"));
+  EXPECT_TRUE(fs::exists(dir.path() / "a.tmp.1"));
+  EXPECT_FALSE(fs::exists(dir.path() / "result.json.tmp.123.0"));
 }
