@@ -2,13 +2,16 @@
 # Resume at another world size: a unit stopped mid-epoch at -n 2 and resumed at -n 1 (and the
 # reverse) ends with the final trainable values, AdamW moments and losses of an uninterrupted
 # -n 1 run, to float32 rounding: the global batches are the same at every world size
-# (framework/data/sharding.h) and the checkpoint holds the whole state, not a rank's share.
-# No DropPath or augmentation, one thread per rank (as in train_world_size.sh).
+# (framework/data/sharding.h), augmentation draws per sample, and the checkpoint holds the whole
+# state, not a rank's share. No DropPath: its masks are drawn per rank over the rank's share of
+# the batch, so with it -n 2 and -n 1 differ even uninterrupted. One thread per rank (as in
+# train_world_size.sh).
 source "$(dirname "$0")/common.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 make_task "$tmp" 32 8 4 16
 # 32 images, global batch 16: 2 steps per epoch, 4 epochs; stopped after 3 steps (epoch 1 step 1).
-write_recipe "$tmp/r.toml" 16 4 16 "eval_every = 2" "checkpoint_every = 1"
+write_recipe "$tmp/r.toml" 16 4 16 "eval_every = 2" "checkpoint_every = 1" "[data]" "hflip = true" \
+  "randaugment = \"rand-m9-mstd0.5-inc1\""
 u=units/r__sct__s5
 n1() { "$bin" --threads 1 run "$tmp/r.toml" "$@"; }
 n2() { SCT_MPI_QUIET=1 "$SCT_MPIRUN" 2 "$bin" --threads 1 run "$tmp/r.toml" "$@"; }
