@@ -22,6 +22,24 @@ std::string temp_path_for(const std::string& path) {
   return path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
 }
 
+int remove_stale_temporaries(const std::string& dir) {
+  int removed = 0;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    const size_t at = name.rfind(".tmp.");
+    if (at == std::string::npos || at == 0) continue;
+    const std::string tail = name.substr(at + 5);  // "<pid>.<n>"
+    const size_t dot = tail.find('.');
+    const auto digits = [](const std::string& t) {
+      return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    if (dot == std::string::npos || !digits(tail.substr(0, dot)) || !digits(tail.substr(dot + 1))) continue;
+    if (fs::remove(entry.path(), error)) ++removed;
+  }
+  return removed;
+}
+
 void check_write_fault(const std::string& path) {
   static const std::string spec = [] {
     const char* v = std::getenv("SCT_FAULT_WRITE");

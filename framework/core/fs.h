@@ -16,6 +16,11 @@ std::string read_text_file(const std::string& path);
 // A temporary path beside `path` that is unique to this process and call.
 std::string temp_path_for(const std::string& path);
 
+// Removes the files directly in `dir` that temp_path_for() names ("<file>.tmp.<pid>.<n>"): left
+// by a process killed in the middle of atomic_write. Only for a directory no other process is
+// writing (the run lock). Returns how many it removed.
+int remove_stale_temporaries(const std::string& dir);
+
 // Appends `line` and a newline to `path` (created when missing); Error naming the file and the
 // system's reason when the bytes do not all reach the file.
 void append_line(const std::string& path, const std::string& line);

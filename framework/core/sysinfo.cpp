@@ -8,14 +8,13 @@
 #include <unistd.h>
 
 #include <climits>
+#include <fstream>
 #include <cstdlib>
 #include <thread>
 
 #include "framework/core/blas_kernels.h"
 
-#ifndef SCT_GIT_REV
-#define SCT_GIT_REV "unknown"
-#endif
+#include "sct_git_info.h"  // SCT_GIT_REV, SCT_GIT_DIRTY (generated at build time)
 #ifndef SCT_VERSION
 #define SCT_VERSION "0.0.0"
 #endif
@@ -76,6 +75,36 @@ std::string host_name() {
 }
 
 std::string git_revision() { return SCT_GIT_REV; }
+int git_dirty() { return SCT_GIT_DIRTY; }
+
+std::string compiler_version() {
+#if defined(__clang__)
+  return std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+  return std::string("g++ ") + __VERSION__;
+#else
+  return "unknown";
+#endif
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  return "unknown";
+}
+
+std::vector<std::string> process_argv() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> argv;
+  std::string arg;
+  while (std::getline(in, arg, '\0')) argv.push_back(arg);
+  return argv;
+}
 std::string project_version() { return SCT_VERSION; }
 
 }  // namespace sct

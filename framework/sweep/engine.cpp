@@ -18,9 +18,11 @@
 #include "framework/model/vit_config.h"
 #include "framework/peft/backbone.h"
 #include "framework/peft/param_count.h"
+#include "framework/sweep/inputs.h"
 #include "framework/sweep/plan.h"
 #include "framework/report/report.h"
 #include "framework/sweep/provenance.h"
+#include "framework/sweep/run_lock.h"
 #include "framework/sweep/signals.h"
 #include "framework/sweep/unit_runner.h"
 #include "framework/train/task_checkpoint.h"
@@ -59,7 +61,7 @@ struct UnitCounts {
 
 // A unit whose recipe changed is refused the same way whether it finished or was interrupted
 // (a checkpoint of another recipe): before anything trains, with exit code 2.
-UnitState finished_state(const Unit& unit, const std::string& unit_dir) {
+UnitState recipe_state(const Unit& unit, const std::string& unit_dir) {
   const std::string path = result_path(unit_dir);
   if (!fs::exists(path)) {
     const std::string checkpoint = train::checkpoint_path(unit_dir);
@@ -73,6 +75,16 @@ UnitState finished_state(const Unit& unit, const std::string& unit_dir) {
   } catch (const std::exception&) {
     return UnitState::kTodo;  // unreadable: run it again (the atomic write makes this rare)
   }
+}
+
+// The recipe's state, and for a started or finished unit of the same recipe whether the files
+// it reads (task file, backbone) are still the ones it started with; `why` says what changed.
+UnitState finished_state(const Unit& unit, const std::string& unit_dir, std::string* why) {
+  const UnitState state = recipe_state(unit, unit_dir);
+  if (state == UnitState::kChanged) return state;
+  if (state == UnitState::kTodo && !fs::exists(train::checkpoint_path(unit_dir))) return state;
+  *why = recorded_inputs_changed(unit_dir, unit.recipe);
+  return why->empty() ? state : UnitState::kChanged;
 }
 
 // Every unit's global batch must split evenly over the ranks of a group. The errors name the
@@ -108,14 +120,18 @@ SweepPlan make_plan(dist::World& world, const SweepOptions& options) {
   return plan;
 }
 
-// Which units are finished already (rank 0 looks; everyone learns).
-std::vector<UnitState> finished_states(dist::Communicator& world_comm, const SweepPlan& plan) {
+// Which units are finished already (rank 0 looks; everyone learns). `inputs_changed` (rank 0
+// only) gets, per unit, what changed in its input files ("" for none or a changed recipe).
+std::vector<UnitState> finished_states(dist::Communicator& world_comm, const SweepPlan& plan,
+                                       std::vector<std::string>* inputs_changed) {
   std::vector<UnitState> states(plan.units.size(), UnitState::kTodo);
+  inputs_changed->assign(plan.units.size(), "");
   dist::agree_or_throw(world_comm, [&] {
     std::vector<int64_t> values(plan.units.size(), 0);
     if (world_comm.rank() == 0)
       for (size_t i = 0; i < plan.units.size(); ++i)
-        values[i] = static_cast<int64_t>(finished_state(plan.units[i], plan.unit_dir(plan.units[i])));
+        values[i] = static_cast<int64_t>(
+            finished_state(plan.units[i], plan.unit_dir(plan.units[i]), &(*inputs_changed)[i]));
     world_comm.all_reduce(values, dist::ReduceOp::kMax);
     for (size_t i = 0; i < plan.units.size(); ++i) states[i] = static_cast<UnitState>(values[i]);
   });
@@ -226,21 +242,51 @@ void create_run_dir(const SweepPlan& plan, const SweepOptions& options) {
   }
 }
 
-// Refuses finished units whose recipe changed unless --force (then clears them), and writes
-// the run directory's resolved.toml.
-void prepare_run_dir(dist::Communicator& world_comm, const SweepPlan& plan, const std::vector<UnitState>& states,
-                     const SweepOptions& options) {
+// Rank 0 holds the run directory's lock until the sweep returns; a refusal is every rank's.
+std::unique_ptr<RunLock> lock_run_dir(dist::Communicator& world_comm, const SweepPlan& plan,
+                                      const SweepOptions& options) {
+  std::unique_ptr<RunLock> lock;
   dist::agree_or_throw(world_comm, [&] {
-    std::vector<std::string> changed;
-    for (size_t i = 0; i < plan.units.size(); ++i)
-      if (states[i] == UnitState::kChanged) changed.push_back(plan.units[i].id);
-    if (!changed.empty() && !options.force)
-      throw InputError(fmt::format(
-          "{}: the recipe of {} started or finished unit{} changed since {} ran ({}); pass --force to run {} "
-          "again, or use another --out",
-          options.recipe_path, changed.size(), changed.size() == 1 ? "" : "s", changed.size() == 1 ? "it" : "they",
-          changed.size() > 3 ? changed[0] + ", ..." : fmt::format("{}", fmt::join(changed, ", ")),
-          changed.size() == 1 ? "it" : "them"));
+    if (world_comm.rank() != 0) return;
+    create_run_dir(plan, options);
+    lock = RunLock::acquire(plan.run_dir);
+    remove_stale_temporaries(plan.run_dir);  // of a killed run's provenance or summary write
+  });
+  return lock;
+}
+
+// The refusal of started or finished units whose recipe or input files changed: the recipe's
+// units by id, then the first unit whose input changed with the file and checksums.
+std::string changed_message(const SweepPlan& plan, const std::vector<UnitState>& states,
+                            const std::vector<std::string>& inputs_changed, const std::string& recipe_path) {
+  std::vector<std::string> recipe, inputs;
+  for (size_t i = 0; i < plan.units.size(); ++i) {
+    if (states[i] != UnitState::kChanged) continue;
+    if (inputs_changed[i].empty()) recipe.push_back(plan.units[i].id);
+    else inputs.push_back(fmt::format("unit {}: {}", plan.units[i].id, inputs_changed[i]));
+  }
+  std::vector<std::string> parts;
+  if (!recipe.empty())
+    parts.push_back(fmt::format(
+        "the recipe of {} started or finished unit{} changed since {} ran ({})", recipe.size(),
+        recipe.size() == 1 ? "" : "s", recipe.size() == 1 ? "it" : "they",
+        recipe.size() > 3 ? recipe[0] + ", ..." : fmt::format("{}", fmt::join(recipe, ", "))));
+  if (!inputs.empty())
+    parts.push_back(inputs[0] + (inputs.size() > 1 ? fmt::format(" (and {} more units)", inputs.size() - 1) : ""));
+  const bool one = recipe.size() + inputs.size() == 1;
+  return fmt::format("{}: {}; pass --force to run {} again, or use another --out", recipe_path,
+                     fmt::join(parts, "; "), one ? "it" : "them");
+}
+
+// Refuses started or finished units whose recipe or input files changed unless --force (then
+// clears them), and writes the run directory's resolved.toml.
+void prepare_run_dir(dist::Communicator& world_comm, const SweepPlan& plan, const std::vector<UnitState>& states,
+                     const std::vector<std::string>& inputs_changed, const SweepOptions& options) {
+  dist::agree_or_throw(world_comm, [&] {
+    const bool changed = std::count(states.begin(), states.end(), UnitState::kChanged) > 0;
+    // The reasons are rank 0's; the agreement gives its message to every rank.
+    if (changed && !options.force && world_comm.rank() == 0)
+      throw InputError(changed_message(plan, states, inputs_changed, options.recipe_path));
     if (world_comm.rank() == 0) {
       for (size_t i = 0; i < plan.units.size(); ++i)
         if (states[i] == UnitState::kChanged) fs::remove_all(plan.unit_dir(plan.units[i]));
@@ -250,7 +296,7 @@ void prepare_run_dir(dist::Communicator& world_comm, const SweepPlan& plan, cons
   });
 }
 
-// provenance.json: hosts of every rank, backend of every group.
+// provenance.json: this start's record appended (hosts of every rank, backend of every group).
 void write_provenance(dist::World& world, const SweepPlan& plan, const GroupComms& comms,
                       const SweepOptions& options) {
   dist::Communicator& world_comm = world.comm();
@@ -263,8 +309,8 @@ void write_provenance(dist::World& world, const SweepPlan& plan, const GroupComm
   layout.threads = options.threads;
   dist::agree_or_throw(world_comm, [&] {
     if (world.rank() == 0)
-      atomic_write((fs::path(plan.run_dir) / "provenance.json").string(),
-                   make_provenance(plan.top, plan.units, layout, options.versions).dump(2) + "\n");
+      append_provenance_file((fs::path(plan.run_dir) / "provenance.json").string(),
+                             make_provenance(plan.top, plan.units, layout, options.versions));
   });
 }
 
@@ -373,14 +419,16 @@ int run_sweep(dist::World& world, const SweepOptions& options) {
   // From the start: a signal during planning or set-up must not kill the job unrecorded.
   install_stop_handlers();
   const SweepPlan plan = make_plan(world, options);
-  const std::vector<UnitState> states = finished_states(world.comm(), plan);
+  const std::unique_ptr<RunLock> lock = options.dry_run ? nullptr : lock_run_dir(world.comm(), plan, options);
+  std::vector<std::string> inputs_changed;
+  const std::vector<UnitState> states = finished_states(world.comm(), plan, &inputs_changed);
   const GroupComms comms = make_group_comms(world, plan);
   show_plan(world.rank(), plan, states, options);
   if (options.dry_run) {
     log::info("sweep", "dry run: nothing trained");
     return kExitOk;
   }
-  prepare_run_dir(world.comm(), plan, states, options);
+  prepare_run_dir(world.comm(), plan, states, inputs_changed, options);
   write_provenance(world, plan, comms, options);
   const std::vector<int64_t> todo = units_to_run(plan, states);
   const UnitCounts counts = run_queue(world, plan, todo, comms, options);

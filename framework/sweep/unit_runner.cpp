@@ -25,6 +25,7 @@
 #include "framework/peft/saliency.h"
 #include "framework/peft/trainable.h"
 #include "framework/report/unit_result.h"
+#include "framework/sweep/inputs.h"
 #include "framework/train/task_checkpoint.h"
 #include "framework/train/trainer.h"
 
@@ -101,6 +102,7 @@ class UnitRun {
       if (comm_.rank() == 0) prepare_directory();
       open_data();
       model_ = peft::build_backbone(recipe_, num_classes_, hooks_.checkpoints);
+      if (comm_.rank() == 0) record_inputs();
     });
   }
 
@@ -209,10 +211,14 @@ class UnitRun {
     atomic_write(error_path(unit_dir_), nlohmann::json(failed).dump(2) + "\n");
   }
 
-  // A fresh attempt clears the last error; --force clears the files of another recipe.
+  // A fresh attempt clears the last error and stale temporaries; --force clears the files of
+  // another recipe.
   void prepare_directory() const {
     fs::create_directories(unit_dir_);
     fs::remove(error_path(unit_dir_));
+    // Half-written files of a killed run (the run lock keeps other processes out).
+    if (const int n = remove_stale_temporaries(unit_dir_))
+      log::info("sweep", "unit {}: removed {} temporary file{} of an interrupted write", unit_.id, n, n == 1 ? "" : "s");
     const std::string checkpoint = train::checkpoint_path(unit_dir_);
     if (!hooks_.force || !fs::exists(checkpoint)) return;
     std::string why;
@@ -221,7 +227,31 @@ class UnitRun {
     } catch (const InputError& e) {
       why = std::string("a checkpoint that cannot be resumed (") + e.what() + ")";
     }
-    if (why.empty()) return;
+    if (!why.empty()) discard_started(why);
+  }
+
+  // inputs.json: the content of the files the unit reads. A resumed unit must read the ones it
+  // started with (the sweep checked at its start, but a file may have changed since); --force
+  // discards the started state instead.
+  void record_inputs() const {
+    const UnitInputs now = unit_inputs(recipe_);
+    const std::string path = inputs_path(unit_dir_);
+    if (fs::exists(train::checkpoint_path(unit_dir_)) && fs::exists(path)) {
+      std::string why;
+      try {
+        why = inputs_changed(nlohmann::json::parse(read_text_file(path)), now);
+      } catch (const std::exception&) {
+        // unreadable (an older or damaged file): nothing recorded to compare with
+      }
+      if (!why.empty() && !hooks_.force)
+        throw InputError(
+            fmt::format("unit {}: {}; pass --force to run it again, or use another --out", unit_.id, why));
+      if (!why.empty()) discard_started(why);
+    }
+    atomic_write(path, to_json(now).dump(2) + "\n");
+  }
+
+  void discard_started(const std::string& why) const {
     log::info("sweep", "unit {}: --force: discarding {}", unit_.id, why);
     for (const char* f : {"checkpoint.safetensors", "channels.json", "metrics.jsonl"})
       fs::remove(fs::path(unit_dir_) / f);

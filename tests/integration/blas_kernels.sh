@@ -42,10 +42,11 @@ line="[r0 blas] OpenBLAS chose Prescott on a CPU with $cpu; using $want kernels"
 [ "$(grep -cxF "$line" run.log)" = 1 ] || { fail "expected the line '$line' once"; grep blas run.log; }
 "$SCT_PYTHON" - run/provenance.json "$want" <<'PY' || fail "provenance.json does not record the kernels"
 import json, sys
-p = json.load(open(sys.argv[1]))
+p = json.load(open(sys.argv[1]))["starts"][-1]
 k = p["versions"]["blas_kernels"]
 assert k.startswith(sys.argv[2] + " (set at start-up: OpenBLAS chose Prescott"), k
 assert p["versions"]["cpu_features"], p["versions"]
+assert p["cpu"]["blas_kernels"] == k, (p["cpu"], k)
 PY
 
 if [ $fails = 0 ]; then echo "blas_kernels: all checks passed ($want)"; else echo "blas_kernels: $fails failures"; exit 1; fi

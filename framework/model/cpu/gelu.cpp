@@ -78,4 +78,13 @@ at::Tensor gelu(const at::Tensor& x) {
   return Gelu::apply(x, at::GradMode::is_enabled() && x.requires_grad());
 }
 
+const char* cpu_kernel_set() {
+  if (!SCT_CPU_KERNELS) return "off (ATen)";
+  switch (vmath::cpu_isa()) {
+    case vmath::Isa::kAvx512: return "avx512";
+    case vmath::Isa::kAvx2: return "avx2";
+    default: return "baseline";
+  }
+}
+
 }  // namespace sct::model

@@ -13,4 +13,8 @@ namespace sct::model {
 
 at::Tensor gelu(const at::Tensor& x);
 
+// The copies of the hand-written CPU kernels (GELU, LayerNorm, attention) this process runs:
+// "avx512", "avx2" or "baseline" from the CPU's features; "off (ATen)" without SCT_CPU_KERNELS.
+const char* cpu_kernel_set();
+
 }  // namespace sct::model
