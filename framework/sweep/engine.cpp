@@ -13,6 +13,7 @@
 #include "framework/core/log.h"
 #include "framework/core/sysinfo.h"
 #include "framework/dist/agree.h"
+#include "framework/dist/watchdog.h"
 #include "framework/dist/world.h"
 #include "framework/dist/work_queue.h"
 #include "framework/model/vit_config.h"
@@ -373,6 +374,11 @@ int run_sweep(dist::World& world, const SweepOptions& options) {
   // From the start: a signal during planning or set-up must not kill the job unrecorded.
   install_stop_handlers();
   const SweepPlan plan = make_plan(world, options);
+  // From here to the end a stopped or frozen rank ends the job instead of hanging it.
+  dist::WatchdogOptions watch;
+  watch.timeout_s = plan.top.dist.stall_timeout_s;
+  watch.origin = fmt::format("{}: key 'dist.stall_timeout_s'", plan.top.where("dist.stall_timeout_s"));
+  const dist::StallWatchdog watchdog(watch);
   const std::vector<UnitState> states = finished_states(world.comm(), plan);
   const GroupComms comms = make_group_comms(world, plan);
   show_plan(world.rank(), plan, states, options);
