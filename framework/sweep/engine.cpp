@@ -4,9 +4,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "framework/core/error.h"
 #include "framework/core/fs.h"
@@ -279,6 +282,13 @@ std::vector<int64_t> units_to_run(const SweepPlan& plan, const std::vector<UnitS
   return todo;
 }
 
+// SCT_FAULT_SLOW_START_S=S (tests): world rank 0 waits S seconds before each of its units, as a
+// slow backbone load would, to show that the other groups' requests do not wait on it.
+double fault_slow_start_s(int rank) {
+  const char* v = std::getenv("SCT_FAULT_SLOW_START_S");
+  return rank == 0 && v ? std::atof(v) : 0.0;
+}
+
 // Group leaders draw units from rank 0's queue until it is empty or a unit is preempted.
 UnitCounts run_queue(dist::World& world, const SweepPlan& plan, const std::vector<int64_t>& todo,
                      const GroupComms& comms, const SweepOptions& options) {
@@ -294,19 +304,20 @@ UnitCounts run_queue(dist::World& world, const SweepPlan& plan, const std::vecto
   hooks.force = options.force;
   hooks.checkpoints = &checkpoints;
   hooks.stop_after_steps = options.stop_after_steps;  // what is left of this process's steps
-  // Rank 0 answers the other groups' requests between its own steps.
-  hooks.stop_requested = [&queue, rank] {
-    if (rank == 0) queue.serve_pending();
-    return stop_signalled();
-  };
+  hooks.stop_requested = [] { return stop_signalled(); };  // the queue has its own server thread
+  const double slow_start_s = fault_slow_start_s(rank);
   UnitCounts counts;
   while (true) {
     int64_t item = -1;
+    const auto asked = std::chrono::steady_clock::now();
     if (group.rank() == 0) item = queue.next();
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
     group.broadcast(&item, sizeof item, 0);
     if (item < 0) break;
     const Unit& unit = plan.units[static_cast<size_t>(item)];
-    log::info("sweep", "group {}: unit {} ({})", comms.index, unit.id, unit.recipe.task.data);
+    log::info("sweep", "group {}: unit {} ({}); {:.3f} s waiting for the queue", comms.index, unit.id,
+              unit.recipe.task.data, waited);
+    if (slow_start_s > 0) std::this_thread::sleep_for(std::chrono::duration<double>(slow_start_s));
     const UnitOutcome outcome = run_unit(unit, *comms.training, plan.unit_dir(unit), hooks);
     // A unit stops at the step that uses up the budget, so a finished one leaves at least one.
     if (hooks.stop_after_steps >= 0)

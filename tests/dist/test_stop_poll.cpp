@@ -1,13 +1,18 @@
 // StopPoll over MPI: ranks with different numbers of iterations take the same number of rounds,
 // a stop wanted on one rank ends the loop on all at the same round, and a failure on one rank
-// stops the others' work and is agreed with that rank's message.
+// stops the others' work and is agreed with that rank's message. Then the work queue: every
+// item is handed out exactly once across the leaders, served while rank 0 is busy.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "framework/dist/agree.h"
+#include "framework/dist/work_queue.h"
 #include "framework/dist/world.h"
 #include "tests/dist/mpi_test_env.h"
 
@@ -77,6 +82,31 @@ TEST(StopPoll, AFailureOnOneRankIsAgreedWithItsMessage) {
   const LoopResult res = run_loop(8, -1, r == last ? 1 : -1);
   EXPECT_EQ(res.outcome, "failed: broken at 1 on " + std::to_string(last));
   EXPECT_EQ(res.done, r == last ? 1 : 2);  // the others ran round 1 and stopped at round 2
+}
+
+TEST(WorkQueue, EveryItemOnceWhileRankZeroIsBusy) {
+  Communicator& comm = world().comm();
+  std::vector<int> leaders;
+  for (int i = 0; i < comm.size(); ++i) leaders.push_back(i);
+  std::vector<int64_t> order;
+  for (int64_t i = 0; i < 20; ++i) order.push_back(i);
+  std::vector<int64_t> mine;
+  {
+    WorkQueue queue(order, leaders);
+    if (comm.rank() == 0) {
+      // Busy without any MPI call, as rank 0 is in a long computation: the others are served.
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      queue.drain();  // the others took everything meanwhile
+      EXPECT_EQ(queue.next(), -1);
+    } else {
+      for (int64_t item; (item = queue.next()) >= 0;) mine.push_back(item);
+    }
+    comm.barrier();
+  }
+  std::vector<int64_t> counts(order.size(), 0);
+  for (int64_t item : mine) counts[static_cast<size_t>(item)] += 1;
+  comm.all_reduce(counts, ReduceOp::kSum);
+  for (size_t i = 0; i < counts.size(); ++i) EXPECT_EQ(counts[i], 1) << "item " << i;
 }
 
 }  // namespace
