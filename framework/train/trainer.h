@@ -1,7 +1,8 @@
 // The data-parallel training loop of one task: reference recipe semantics (AdamW, per-epoch
 // cosine schedule with warm-up, label smoothing, evaluation every N epochs), gradients of the
 // trainable set averaged as one flat buffer per step, exact sharded evaluation, metrics
-// JSON lines, atomic checkpoints, resume, and agreed stops (preemption) at step boundaries.
+// JSON lines, atomic checkpoints, resume, and agreed stops (preemption) at step boundaries and
+// inside evaluations.
 #pragma once
 
 #include <ATen/core/Tensor.h>
