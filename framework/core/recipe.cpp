@@ -584,10 +584,21 @@ bool added_later(const std::string& section, const std::string& line) {
   return false;
 }
 
+// The last section, [dist], was added after hashes were pinned: left out when it holds the
+// defaults, so recipes that do not set it keep their hashes.
+std::string without_default_dist(const std::string& text, const std::string& defaults) {
+  const char* header = "\n[dist]\n";
+  const size_t at = text.rfind(header), plain_at = defaults.rfind(header);
+  if (at == std::string::npos || plain_at == std::string::npos) return text;
+  return text.compare(at, std::string::npos, defaults, plain_at, std::string::npos) == 0 ? text.substr(0, at) : text;
+}
+
 // recipe_to_toml without the added_later keys that equal their defaults. Both texts come from
 // the same schema, one line per field, so their lines correspond one to one.
 std::string hashed_text(const Recipe& recipe) {
-  const std::string text = recipe_to_toml(recipe), defaults = recipe_to_toml(Recipe{});
+  const std::string defaults_full = recipe_to_toml(Recipe{});
+  const std::string text = without_default_dist(recipe_to_toml(recipe), defaults_full);
+  const std::string defaults = without_default_dist(defaults_full, defaults_full);
   std::string out, section;
   size_t a = 0, b = 0;
   while (a < text.size()) {

@@ -110,6 +110,12 @@ struct SweepSection {
   int64_t ranks_per_task = 0;          // ranks training one unit together; 0 = all ranks
 };
 
+// Process-level settings of a run; they never change what a unit computes.
+struct DistSection {
+  // A rank silent (no heartbeat) for this long ends the job naming it; 0 turns the watchdog off.
+  double stall_timeout_s = 600;
+};
+
 struct Recipe {
   std::string name;             // run name; defaults to the recipe file's stem
   std::string description;
@@ -123,6 +129,7 @@ struct Recipe {
   PeftSection peft;
   TrainSection train;
   SweepSection sweep;
+  DistSection dist;
 
   std::string source_path;      // the recipe file given on the command line (not a key)
   // Where each key that was set came from, dotted key -> "file:line" (or "--set key=value" for

@@ -186,6 +186,13 @@ void visit_recipe(V& v, Recipe& r) {
     v.field("set", w.set);
     v.field("ranks_per_task", w.ranks_per_task, at_least(0));
   });
+  // Added after hashes were pinned: the hashed text leaves the section out at its defaults
+  // (recipe.cpp, hashed_text), so it must stay the last one.
+  v.section({"dist", kNoTraining}, [&] {
+    v.field("stall_timeout_s", r.dist.stall_timeout_s, [](double s) -> std::string {
+      return s == 0 || s >= 1 ? "" : fmt::format("must be 0 (off) or >= 1 second, found {}", s);
+    });
+  });
 }
 
 }  // namespace sct

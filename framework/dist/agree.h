@@ -3,6 +3,7 @@
 // in a collective, and a deterministic error reads the same at every world size.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -42,5 +43,41 @@ class AgreedError : public Error {
 // code of the lowest failing rank) when any failed, so all ranks leave the phase the same way
 // (bad input: exit 2 everywhere).
 void agree_or_throw(Communicator& comm, const std::function<void()>& phase);
+
+// What StopPoll throws on every rank once the ranks agreed to stop (a preemption signal):
+// exit code 3, so the agreement wrappers around it pass it on as a stop, not as a failure.
+class AgreedStop : public Error {
+ public:
+  explicit AgreedStop(const std::string& what) : Error(what, kExitPreempted) {}
+};
+
+// Agreed stops inside a long loop (an evaluation, the saliency pass) whose ranks run up to
+// `rounds` iterations each, some ranks fewer. Every rank calls poll() before each of its
+// iterations and finish() once after its loop (or after its own failure, caught by the caller):
+// each is a collective all-reduce of {go on, stop wanted, failed}, and finish() takes the
+// rounds a rank did not use, so every rank runs the same number of them. A stop is seen within
+// one iteration of the slowest rank.
+class StopPoll {
+ public:
+  // Collective (agrees on the number of rounds: the largest `my_rounds`). `stop_requested` may
+  // be empty (never stops); `what` names the loop in the AgreedStop message.
+  StopPoll(Communicator& comm, std::function<bool()> stop_requested, int64_t my_rounds, std::string what);
+  // Collective. Throws AgreedStop when the ranks agree to stop, PeerFailed when another rank
+  // failed (then the caller skips its remaining work and calls finish("")).
+  void poll();
+  // Collective: the rounds not yet taken, then the agreement on `failure` ("" = fine here) and
+  // its exit code. Throws AgreedStop as poll() does; returns the agreement.
+  Agreement finish(const std::string& failure, int exit_code = kExitFailure);
+
+  struct PeerFailed {};
+
+ private:
+  int64_t agree_round(int64_t local);
+  Communicator& comm_;
+  std::function<bool()> stop_requested_;
+  int64_t rounds_ = 0, taken_ = 0;
+  bool failed_ = false;  // a round agreed that some rank failed: no more rounds
+  std::string what_;
+};
 
 }  // namespace sct::dist

@@ -55,13 +55,16 @@ World::World(int* argc, char*** argv) {
   MPI_Initialized(&initialized);
   if (initialized) throw Error("World: MPI is already initialised; make one World per process");
   int provided = 0;
-  SCT_MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided));
+  // MULTIPLE: the stall watchdog and the work queue's server are threads that call MPI while
+  // the main thread is inside a collective.
+  SCT_MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided));
   try {
     // Errors come back as codes so the check macros can name the call; the default handler
     // would abort the job without saying which call failed.
     SCT_MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
-    if (provided < MPI_THREAD_FUNNELED)
-      throw Error(fmt::format("MPI provides thread level {} but MPI_THREAD_FUNNELED is needed",
+    if (provided < MPI_THREAD_MULTIPLE)
+      throw Error(fmt::format("MPI provides thread level {} but MPI_THREAD_MULTIPLE is needed (the "
+                              "stall watchdog and the work queue call MPI from their own threads)",
                               provided));
     SCT_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &info_.rank));
     SCT_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &info_.size));

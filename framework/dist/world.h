@@ -21,7 +21,7 @@ struct WorldInfo {
 
 class World {
  public:
-  // Initialises MPI (thread level FUNNELED), detects the launcher and checks it against the
+  // Initialises MPI (thread level MULTIPLE), detects the launcher and checks it against the
   // MPI size: a job whose launcher says N > 1 tasks but MPI reports a size of 1 (srun without
   // PMI support) throws InputError explaining that. Collective over MPI_COMM_WORLD. One World
   // per process; if the constructor throws, MPI has been finalised again.

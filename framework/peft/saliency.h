@@ -88,6 +88,10 @@ struct SaliencyPassOptions {
   int64_t batch = 64;         // at most this many images per forward pass
   int prefetch = 2;
   data::Normalization normalization;
+  // When set, a stop is polled and agreed over `poll_comm` before every global batch (see
+  // dist::StopPoll): a stop throws dist::AgreedStop on every rank within one batch.
+  dist::Communicator* poll_comm = nullptr;
+  std::function<bool()> stop_requested;
 };
 
 // The local part of the pass: runs `model` (no adapters installed; eval mode and no gradients
@@ -96,7 +100,9 @@ struct SaliencyPassOptions {
 // (the loader's exactly-once kEval shards of G parts) and each rank takes a contiguous run of
 // them, so every image is computed in the same batch on any world size: with the exact
 // accumulation, the totals are bitwise identical for every world size at a given number of
-// threads per rank. No communication, so it may run inside an agreed-failure phase.
+// threads per rank. Without options.poll_comm no communication, so it may run inside an
+// agreed-failure phase; with it, collective over poll_comm (after a phase that opened the file on
+// every rank), and a local failure is thrown on its rank only once the polls are over.
 // InputError when the file's images do not have the model's size.
 void accumulate_split(model::ViTImpl& model, std::shared_ptr<const data::TaskFile> file,
                       const SaliencyPassOptions& options, int rank, int world, SaliencyAccumulator& acc);
@@ -106,8 +112,10 @@ using PhaseRunner = std::function<void(const std::function<void()>&)>;
 
 // The selection a recipe asks for (peft.mode, strategy, k / k_fraction, saliency_batch, seed,
 // task.data and train_split, data.mean/std). Collective over `comm` for cais and task; random
-// needs no pass. The local work and its input checks run inside `local_phase`.
+// needs no pass. The local work and its input checks run inside `local_phase`; with one, the pass
+// polls `stop_requested` (may be empty) before every batch and a stop throws dist::AgreedStop.
 ChannelSelection select_channels(model::ViTImpl& model, const Recipe& recipe, dist::Communicator& comm,
-                                 const PhaseRunner& local_phase = nullptr);
+                                 const PhaseRunner& local_phase = nullptr,
+                                 const std::function<bool()>& stop_requested = {});
 
 }  // namespace sct::peft

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <exception>
+#include <memory>
 
 #include "framework/core/error.h"
 #include "framework/core/log.h"
@@ -11,6 +13,7 @@
 #include "framework/data/loader.h"
 #include "framework/data/sharding.h"
 #include "framework/data/task_file.h"
+#include "framework/dist/agree.h"
 #include "framework/dist/communicator.h"
 #include "framework/peft/saliency.h"
 
@@ -67,9 +70,18 @@ void accumulate_split(model::ViTImpl& model, std::shared_ptr<const data::TaskFil
   }
   double waited = 0;
   data::Batch batch;
+  // Collective from here when polling: every rank takes part in the same number of polls.
+  std::unique_ptr<dist::StopPoll> poll;
+  if (options.poll_comm)
+    poll = std::make_unique<dist::StopPoll>(*options.poll_comm, options.stop_requested, g_end - g_begin,
+                                            "the saliency pass");
+  std::exception_ptr failure;
+  std::string failure_text;
+  int failure_code = kExitFailure;
   try {
     std::unique_ptr<data::Loader> next = g_begin < g_end ? open(g_begin) : nullptr;
     for (int64_t g = g_begin; g < g_end; ++g) {
+      if (poll) poll->poll();
       std::unique_ptr<data::Loader> current = std::move(next);
       if (g + 1 < g_end) next = open(g + 1);
       while (current->next(batch)) {
@@ -82,9 +94,24 @@ void accumulate_split(model::ViTImpl& model, std::shared_ptr<const data::TaskFil
       }
       waited += current->wait_seconds();
     }
+  } catch (const dist::StopPoll::PeerFailed&) {
+  } catch (const dist::AgreedStop&) {
+    model.train(was_training);
+    throw;
+  } catch (const Error& e) {
+    failure = std::current_exception(), failure_text = e.what(), failure_code = e.exit_code();
+  } catch (const std::exception& e) {
+    failure = std::current_exception(), failure_text = e.what();
+  }
+  try {
+    if (poll) poll->finish(failure_text, failure_code);
   } catch (...) {
     model.train(was_training);
     throw;
+  }
+  if (failure) {
+    model.train(was_training);
+    std::rethrow_exception(failure);  // on its rank only: the caller's phase agrees on it
   }
   progress.finish();
   model.train(was_training);
@@ -94,11 +121,13 @@ void accumulate_split(model::ViTImpl& model, std::shared_ptr<const data::TaskFil
 }
 
 ChannelSelection select_channels(model::ViTImpl& model, const Recipe& r, dist::Communicator& comm,
-                                 const PhaseRunner& local_phase) {
+                                 const PhaseRunner& local_phase, const std::function<bool()>& stop_requested) {
   auto run = [&](const std::function<void()>& f) { local_phase ? local_phase(f) : f(); };
   const model::ViTConfig& cfg = model.config();
   int64_t k = 0;
   std::unique_ptr<SaliencyAccumulator> acc;
+  std::shared_ptr<const data::TaskFile> file;
+  SaliencyPassOptions o;
   run([&] {
     check_mode(r.peft.mode);
     check_strategy(r.peft.strategy);
@@ -107,11 +136,10 @@ ChannelSelection select_channels(model::ViTImpl& model, const Recipe& r, dist::C
     if (r.task.data.empty())
       throw InputError(fmt::format("{}: key 'task.data' is empty: the saliency pass needs the task's images",
                                    r.where("task.data")));
-    auto file = std::make_shared<const data::TaskFile>(r.task.data);
+    file = std::make_shared<const data::TaskFile>(r.task.data);
     if (r.task.num_classes > 0 && r.task.num_classes != file->num_classes())
       throw InputError(fmt::format("{}: key 'task.num_classes' = {}, but {} has {} classes", r.where("task.num_classes"),
                                    r.task.num_classes, r.task.data, file->num_classes()));
-    SaliencyPassOptions o;
     o.split = r.task.train_split;
     o.batch = r.peft.saliency_batch;
     o.prefetch = int(std::max<int64_t>(1, r.data.prefetch));
@@ -120,8 +148,12 @@ ChannelSelection select_channels(model::ViTImpl& model, const Recipe& r, dist::C
       o.normalization.std[size_t(c)] = float(r.data.std.at(size_t(c)));
     }
     acc = std::make_unique<SaliencyAccumulator>(r.peft.mode, cfg.depth, cfg.dim, file->num_classes());
-    accumulate_split(model, file, o, comm.rank(), comm.size(), *acc);
   });
+  // Its own phase, entered by every rank with the file open: the pass polls for a stop.
+  if (acc) {
+    if (local_phase) o.poll_comm = &comm, o.stop_requested = stop_requested;
+    run([&] { accumulate_split(model, file, o, comm.rank(), comm.size(), *acc); });
+  }
   ChannelSelection sel = r.peft.strategy == "random"
                              ? random_selection(r.peft.mode, cfg.depth, cfg.dim, k, r.seed)
                              : select_from_totals(acc->reduce(comm), r.peft.strategy, k);

@@ -4,15 +4,19 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "framework/core/error.h"
 #include "framework/core/fs.h"
 #include "framework/core/log.h"
 #include "framework/core/sysinfo.h"
 #include "framework/dist/agree.h"
+#include "framework/dist/watchdog.h"
 #include "framework/dist/world.h"
 #include "framework/dist/work_queue.h"
 #include "framework/model/vit_config.h"
@@ -324,6 +328,13 @@ std::vector<int64_t> units_to_run(const SweepPlan& plan, const std::vector<UnitS
   return todo;
 }
 
+// SCT_FAULT_SLOW_START_S=S (tests): world rank 0 waits S seconds before each of its units, as a
+// slow backbone load would, to show that the other groups' requests do not wait on it.
+double fault_slow_start_s(int rank) {
+  const char* v = std::getenv("SCT_FAULT_SLOW_START_S");
+  return rank == 0 && v ? std::atof(v) : 0.0;
+}
+
 // Group leaders draw units from rank 0's queue until it is empty or a unit is preempted.
 UnitCounts run_queue(dist::World& world, const SweepPlan& plan, const std::vector<int64_t>& todo,
                      const GroupComms& comms, const SweepOptions& options) {
@@ -339,19 +350,20 @@ UnitCounts run_queue(dist::World& world, const SweepPlan& plan, const std::vecto
   hooks.force = options.force;
   hooks.checkpoints = &checkpoints;
   hooks.stop_after_steps = options.stop_after_steps;  // what is left of this process's steps
-  // Rank 0 answers the other groups' requests between its own steps.
-  hooks.stop_requested = [&queue, rank] {
-    if (rank == 0) queue.serve_pending();
-    return stop_signalled();
-  };
+  hooks.stop_requested = [] { return stop_signalled(); };  // the queue has its own server thread
+  const double slow_start_s = fault_slow_start_s(rank);
   UnitCounts counts;
   while (true) {
     int64_t item = -1;
+    const auto asked = std::chrono::steady_clock::now();
     if (group.rank() == 0) item = queue.next();
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
     group.broadcast(&item, sizeof item, 0);
     if (item < 0) break;
     const Unit& unit = plan.units[static_cast<size_t>(item)];
-    log::info("sweep", "group {}: unit {} ({})", comms.index, unit.id, unit.recipe.task.data);
+    log::info("sweep", "group {}: unit {} ({}); {:.3f} s waiting for the queue", comms.index, unit.id,
+              unit.recipe.task.data, waited);
+    if (slow_start_s > 0) std::this_thread::sleep_for(std::chrono::duration<double>(slow_start_s));
     const UnitOutcome outcome = run_unit(unit, *comms.training, plan.unit_dir(unit), hooks);
     // A unit stops at the step that uses up the budget, so a finished one leaves at least one.
     if (hooks.stop_after_steps >= 0)
@@ -420,6 +432,11 @@ int run_sweep(dist::World& world, const SweepOptions& options) {
   install_stop_handlers();
   const SweepPlan plan = make_plan(world, options);
   const std::unique_ptr<RunLock> lock = options.dry_run ? nullptr : lock_run_dir(world.comm(), plan, options);
+  // From here to the end a stopped or frozen rank ends the job instead of hanging it.
+  dist::WatchdogOptions watch;
+  watch.timeout_s = plan.top.dist.stall_timeout_s;
+  watch.origin = fmt::format("{}: key 'dist.stall_timeout_s'", plan.top.where("dist.stall_timeout_s"));
+  const dist::StallWatchdog watchdog(watch);
   std::vector<std::string> inputs_changed;
   const std::vector<UnitState> states = finished_states(world.comm(), plan, &inputs_changed);
   const GroupComms comms = make_group_comms(world, plan);

@@ -122,7 +122,7 @@ class UnitRun {
     if (!selection_) {
       dist::agree_or_throw(comm_, [&] {
         const auto agreed = [this](const std::function<void()>& phase) { dist::agree_or_throw(comm_, phase); };
-        selection_ = std::make_unique<peft::ChannelSelection>(peft::select_channels(*model_, recipe_, comm_, agreed));
+        selection_ = std::make_unique<peft::ChannelSelection>(peft::select_channels(*model_, recipe_, comm_, agreed, hooks_.stop_requested));
         selection_->task = unit_.task;
         if (comm_.rank() == 0) peft::write_selection(channels_path(unit_dir_), *selection_);
       });
@@ -385,6 +385,14 @@ UnitOutcome run_unit(const Unit& unit, dist::Communicator& comm, const std::stri
     outcome.best = trained.best_acc;
     outcome.last = trained.last_acc;
   } catch (const Error& e) {
+    if (e.exit_code() == kExitPreempted) {
+      // An agreed stop before training (the saliency pass): nothing to keep; the unit starts
+      // again when the run is resumed.
+      log::info("sweep", "unit {}: {}; it starts again on resume", unit.id, e.what());
+      outcome = UnitOutcome{};
+      outcome.status = UnitStatus::kPreempted;
+      return outcome;
+    }
     run.record_failure(e.what());
     outcome = UnitOutcome{};
     outcome.status = UnitStatus::kFailed;

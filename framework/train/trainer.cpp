@@ -139,7 +139,8 @@ class TaskTrainer {
   void accumulate(const StepTensors& tensors, const data::Batch& batch);
   void show_progress(int64_t epoch, int64_t step, double lr, const at::Tensor& per_sample);
   void stop_at(int64_t epoch, int64_t next_step);
-  void finish_epoch(int64_t epoch, double epoch_start);
+  StepOutcome finish_epoch(int64_t epoch, double epoch_start);
+  void stop_before_evaluation(const TrainState& trained);
   EpochMetrics epoch_metrics(int64_t epoch, double train_time);
   void evaluate_if_due(EpochMetrics& metrics, bool last);
   void report_selection();
@@ -202,19 +203,21 @@ StepOutcome TaskTrainer::run_epoch() {
   const int64_t epoch = state_.epoch;
   const double epoch_start = now_s();
   model_.train();
-  loader_.start_epoch(epoch);
   data::Batch batch;
   // Resumed mid-epoch: the epoch's batches depend only on (seed, epoch), so skipping the steps
-  // already run puts the loader where the interrupted run was.
-  for (int64_t skip = 0; skip < state_.step; ++skip) loader_.next(batch);
+  // already run puts the loader where the interrupted run was. A run stopped during the
+  // evaluation resumes with every step run (state_.step == steps_per_epoch_).
+  if (state_.step < steps_per_epoch_) {
+    loader_.start_epoch(epoch);
+    for (int64_t skip = 0; skip < state_.step; ++skip) loader_.next(batch);
+  }
   for (int64_t step = state_.step; step < steps_per_epoch_; ++step) {
     if (train_step(epoch, step, batch) == StepOutcome::kStop) {
       stop_at(epoch, step + 1);
       return StepOutcome::kStop;
     }
   }
-  finish_epoch(epoch, epoch_start);
-  return StepOutcome::kContinue;
+  return finish_epoch(epoch, epoch_start);
 }
 
 // Every rank runs the same collectives in the same order whatever happened locally: the
@@ -314,16 +317,38 @@ void TaskTrainer::stop_at(int64_t epoch, int64_t next_step) {
   log::info("train", "stopped at epoch {} step {}; checkpoint {}", epoch, next_step, checkpointer_.path());
 }
 
-// The epoch's wall time counts its evaluation; train_s does not.
-void TaskTrainer::finish_epoch(int64_t epoch, double epoch_start) {
+// The epoch's wall time counts its evaluation; train_s does not. kStop when the ranks stopped
+// (and checkpointed) during the evaluation.
+StepOutcome TaskTrainer::finish_epoch(int64_t epoch, double epoch_start) {
   const double train_time = now_s() - epoch_start;
+  // The state after the epoch's last step, partial sums kept (epoch_metrics clears them): what a
+  // stop during the evaluation checkpoints, so the resumed run redoes the evaluation only.
+  TrainState trained = state_;
+  trained.step = steps_per_epoch_;
   EpochMetrics metrics = epoch_metrics(epoch, train_time);
   const bool last = epoch + 1 == recipe_.train.epochs;
-  evaluate_if_due(metrics, last);
+  try {
+    evaluate_if_due(metrics, last);
+  } catch (const dist::AgreedStop&) {
+    stop_before_evaluation(trained);
+    return StepOutcome::kStop;
+  }
   metrics.seconds = now_s() - epoch_start;
   outcome_.train_s += train_time;
   record_epoch(metrics);
   checkpoint_if_due(epoch, last);
+  return StepOutcome::kContinue;
+}
+
+// The agreed stop inside an evaluation (every rank is here): checkpoint the trained epoch.
+void TaskTrainer::stop_before_evaluation(const TrainState& trained) {
+  progress_.finish();
+  checkpointer_.save(trained);
+  outcome_.preempted = true;
+  outcome_.curve = state_.curve;
+  outcome_.steps_run = steps_run_;
+  log::info("train", "stopped during the evaluation of epoch {}; checkpoint {} (resuming redoes the evaluation)",
+            trained.epoch + 1, checkpointer_.path());
 }
 
 // Collective: sums the epoch's partial sums over the ranks, then clears them.
@@ -347,8 +372,10 @@ void TaskTrainer::evaluate_if_due(EpochMetrics& metrics, bool last) {
   if (!((every > 0 && (metrics.epoch + 1) % every == 0) || last)) return;
   const double eval_start = now_s();
   const int64_t eval_batch = std::max<int64_t>(1, recipe_.train.batch_size / comm_.size());
-  for (const auto& split : eval_splits_)
-    metrics.evals[split] = evaluate(model_, *setup_.data, split, recipe_, comm_, eval_batch);
+  for (const auto& split : eval_splits_) {
+    log::debug("train", "epoch {}: evaluating on '{}'", metrics.epoch + 1, split);
+    metrics.evals[split] = evaluate(model_, *setup_.data, split, recipe_, comm_, eval_batch, setup_.stop_requested);
+  }
   metrics.eval_acc = metrics.evals.at(reported_splits_.front());
   outcome_.eval_s += now_s() - eval_start;
   const double selection_acc = metrics.evals.at(selection_split_);
@@ -394,14 +421,15 @@ void TaskTrainer::checkpoint_if_due(int64_t epoch, bool last) {
   checkpointer_.save(next);
 }
 
-// Adds this rank's {correct, total} over the loader's batches to `counts`. With `classes` (the
-// split's scored classes, ascending) the prediction is the argmax over those logits only.
+// Adds this rank's {correct, total} over the loader's batches to `counts`, polling before each.
+// With `classes` (the split's scored classes, ascending) the prediction is the argmax over those
+// logits only.
 void count_correct(model::ViTImpl& model, data::Loader& loader, const std::vector<int64_t>& classes,
-                   std::vector<int64_t>& counts) {
+                   std::vector<int64_t>& counts, dist::StopPoll& poll) {
   at::NoGradGuard no_grad;
   const at::Tensor mask = classes.empty() ? at::Tensor() : at::tensor(classes, at::kLong);
   data::Batch batch;
-  while (loader.next(batch)) {
+  while ((poll.poll(), loader.next(batch))) {
     const at::Tensor logits = model.forward(batch.images);
     at::Tensor pred = logits.argmax(1);
     if (mask.defined()) {
@@ -416,17 +444,32 @@ void count_correct(model::ViTImpl& model, data::Loader& loader, const std::vecto
 }  // namespace
 
 double evaluate(model::ViTImpl& model, const data::TaskFile& file, const std::string& split,
-                const Recipe& recipe, dist::Communicator& comm, int64_t batch) {
+                const Recipe& recipe, dist::Communicator& comm, int64_t batch,
+                const std::function<bool()>& stop_requested) {
   // The loader shares the file: the caller keeps it alive for the whole call.
   std::shared_ptr<const data::TaskFile> shared(&file, [](const data::TaskFile*) {});
   data::Loader loader(shared, loader_options(recipe, split, data::LoaderMode::kEval, batch, comm));
   loader.start_epoch(0);
-  const bool was_training = model.is_training();
+  struct RestoreMode {
+    model::ViTImpl& model;
+    bool was_training;
+    ~RestoreMode() { model.train(was_training); }
+  } restore{model, model.is_training()};
   model.eval();
   std::vector<int64_t> counts{0, 0};  // correct, total
-  // A rank that fails (a corrupt chunk) must not leave the others in the count all-reduce.
-  const dist::Agreement agreement = dist::agree(comm, [&] { count_correct(model, loader, file.split(split).classes, counts); });
-  model.train(was_training);
+  // A rank that fails (a corrupt chunk) must not leave the others in a collective, and a stop
+  // agreed before any batch ends the evaluation on every rank (AgreedStop) within one batch.
+  dist::StopPoll poll(comm, stop_requested, loader.steps_per_epoch(), fmt::format("the evaluation on '{}'", split));
+  std::string failure;
+  try {
+    count_correct(model, loader, file.split(split).classes, counts, poll);
+  } catch (const dist::StopPoll::PeerFailed&) {
+  } catch (const dist::AgreedStop&) {
+    throw;
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  const dist::Agreement agreement = poll.finish(failure);
   if (agreement.failed)
     throw Error(fmt::format("evaluation on '{}', rank {}: {}", split, agreement.failed_rank, agreement.message));
   comm.all_reduce(counts, dist::ReduceOp::kSum);

@@ -1,7 +1,8 @@
 // The data-parallel training loop of one task: reference recipe semantics (AdamW, per-epoch
 // cosine schedule with warm-up, label smoothing, evaluation every N epochs), gradients of the
 // trainable set averaged as one flat buffer per step, exact sharded evaluation, metrics
-// JSON lines, atomic checkpoints, resume, and agreed stops (preemption) at step boundaries.
+// JSON lines, atomic checkpoints, resume, and agreed stops (preemption) at step boundaries and
+// inside evaluations.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -41,7 +42,8 @@ struct TrainSetup {
   std::string unit_dir;       // metrics.jsonl and checkpoint.safetensors (rank 0 writes)
   std::string recipe_hash;    // a checkpoint of another recipe is refused
   nlohmann::json checkpoint_meta = nlohmann::json::object();  // saved with every checkpoint
-  // Polled at every step boundary; when true on any rank, all ranks checkpoint and stop.
+  // Polled at every step boundary and before every evaluation batch; when true on any rank, all
+  // ranks checkpoint and stop.
   std::function<bool()> stop_requested;
   int64_t stop_after_steps = -1;  // stop as if preempted after this many steps of this process
 };
@@ -65,8 +67,11 @@ TrainOutcome train_task(TrainSetup& setup);
 
 // Top-1 accuracy (percent) on `split`, each sample visited once across the ranks of `comm`. A
 // split with scored classes (SplitInfo::classes, e.g. ImageNet-A's 200) is scored by the
-// argmax over those classes' logits only.
+// argmax over those classes' logits only. `stop_requested` (may be empty) is polled and agreed
+// before every batch; a stop throws dist::AgreedStop on every rank (exit code 3) within one
+// batch of the signal.
 double evaluate(model::ViTImpl& model, const data::TaskFile& data, const std::string& split,
-                const Recipe& recipe, dist::Communicator& comm, int64_t batch);
+                const Recipe& recipe, dist::Communicator& comm, int64_t batch,
+                const std::function<bool()>& stop_requested = {});
 
 }  // namespace sct::train

@@ -354,3 +354,14 @@ TEST_F(RecipeTest, PerMethodSettingsApplyToTheirMethodAndRoundTrip) {
   EXPECT_EQ(recipe_to_toml(again), recipe_to_toml(full));
   EXPECT_EQ(again.sweep.method, full.sweep.method);
 }
+
+// dist.stall_timeout_s: 0 (off) or at least a second; a tiny value would abort healthy jobs.
+TEST_F(RecipeTest, StallTimeoutIsOffOrAtLeastOneSecond) {
+  const std::string p = write("w.toml", "[dist]\nstall_timeout_s = 0.5\n");
+  const std::string error = error_of(p);
+  EXPECT_NE(error.find("w.toml:2"), std::string::npos) << error;
+  EXPECT_NE(error.find("dist.stall_timeout_s"), std::string::npos) << error;
+  EXPECT_NE(error.find("must be 0 (off) or >= 1 second, found 0.5"), std::string::npos) << error;
+  EXPECT_EQ(load_recipe(p, {"dist.stall_timeout_s=0"}).dist.stall_timeout_s, 0);
+  EXPECT_EQ(load_recipe(write("d.toml", "")).dist.stall_timeout_s, 600);
+}

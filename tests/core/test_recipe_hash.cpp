@@ -88,3 +88,19 @@ TEST(RecipeHash, KeysAddedLaterCountOnlyOffTheirDefaults) {
                            "[peft]\nprompts = 50\n", "[peft]\nprompt_depth = \"shallow\"\n"})
     EXPECT_NE(training_hash(parse_recipe(text, "/pinned/a.toml")), training_hash(plain)) << text;
 }
+
+// [dist] (the stall watchdog) came after the pins: at its default it is not in the hashed text;
+// set, it changes the recipe hash but never the training hash, and it reads back as written.
+TEST(RecipeHash, DistSectionCountsOnlyInTheRecipeHashOffItsDefault) {
+  const Recipe plain = parse_recipe(kFull, "/pinned/full.toml");
+  EXPECT_NE(recipe_to_toml(plain).find("\n[dist]\nstall_timeout_s = 600.0\n"), std::string::npos);
+  const Recipe same = parse_recipe(kFull, "/pinned/full.toml", {"dist.stall_timeout_s=600"});
+  EXPECT_EQ(recipe_hash(same), recipe_hash(plain));
+  for (const char* set : {"dist.stall_timeout_s=30", "dist.stall_timeout_s=0"}) {
+    const Recipe other = parse_recipe(kFull, "/pinned/full.toml", {set});
+    EXPECT_NE(recipe_hash(other), recipe_hash(plain)) << set;
+    EXPECT_EQ(training_hash(other), training_hash(plain)) << set;
+    const Recipe back = parse_recipe(recipe_to_toml(other), "/elsewhere/x.toml");
+    EXPECT_EQ(back.dist.stall_timeout_s, other.dist.stall_timeout_s) << set;
+  }
+}
