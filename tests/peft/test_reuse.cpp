@@ -76,7 +76,9 @@ TEST(AdapterFile, RoundTripReproducesTheLogitsOfEveryMethod) {
     EXPECT_EQ(recipe_hash(a.recipe), recipe_hash(r)) << method;
     EXPECT_EQ(a.tensors.size(), t.trainable->named().size());
     EXPECT_EQ(a.has_selection, std::string(method) == "sct");
-    if (a.has_selection) EXPECT_EQ(a.selection.layers[1].indices, t.selection.layers[1].indices);
+    if (a.has_selection) {
+      EXPECT_EQ(a.selection.layers[1].indices, t.selection.layers[1].indices);
+    }
     // A fresh backbone (the random one rebuilt from the recipe's seed) with the adapter applied.
     model::ViT loaded = load_adapted_model(a);
     EXPECT_TRUE(at::equal(loaded->forward(images()), want)) << method;
