@@ -21,7 +21,7 @@
 # The check: every method's mean over the seeds beats the probe's by 3 points or more.
 # First, `run --dry-run` prints each method's parameter count, checked against formulas here,
 # and its own lr and batch in a plan whose columns line up with the longest method name.
-# Run as a sweep at -n 2, one rank per unit, as users do.
+# Run as a sweep at -n 2, one rank per unit, as users do; the report then has a column per method.
 source "$(dirname "$0")/common.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 "$data_bin" synth --output "$tmp/task.h5" --classes 4 --size 16 --split train=256 --split test=200 --seed 3 \
@@ -83,5 +83,23 @@ for m in ("lora", "adapter", "adaptformer", "vpt", "ssf"):
     print(f"{m}: mean {mean(m):.2f}% vs linear {mean('linear'):.2f}%  (per seed {per_seed})")
     ok = ok and mean(m) >= mean("linear") + 3.0
 assert ok
+PY
+
+# The report has a column per method, each cell the mean over the seeds of its units.
+"$bin" report "$tmp/run" --format md --output "$tmp/report.md" >"$tmp/log" 2>&1 || { cat "$tmp/log"; fail "report"; }
+"$py" - "$tmp/run" "$tmp/report.md" <<'PY' || fail "the report's columns"
+import glob, json, sys
+acc = {}
+for f in glob.glob(sys.argv[1] + "/units/*/result.json"):
+    j = json.load(open(f))
+    acc.setdefault(j["method"], []).append(j["accuracy"]["last"])
+table = open(sys.argv[2]).read().split("## Accuracy, last", 1)[1].split("\n## ", 1)[0]
+rows = [[c.strip() for c in l.strip().strip("|").split("|")] for l in table.splitlines() if l.startswith("|")]
+header, mean_row = rows[0], next(r for r in rows if r[0].startswith("Mean"))
+for m in ("linear", "lora", "adapter", "adaptformer", "vpt", "ssf"):
+    cell = mean_row[header.index(f"{m} last")]
+    want = sum(acc[m]) / len(acc[m])
+    assert abs(float(cell.split()[0]) - want) < 0.006, (m, cell, want)
+print("report: one column per method, cells the means of the units")
 PY
 finish train_peft_baselines
