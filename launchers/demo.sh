@@ -117,9 +117,11 @@ t_sweep=$(now)
 if [ "$baselines" = 1 ]; then
   say "baselines (recipes/fmnist/sweep_baselines.toml) on $ranks ranks"
   run_mpi run recipes/fmnist/sweep_baselines.toml "${sweep_sets[@]}"
-  say "results: $baselines_dir (sct_dist report $baselines_dir --format md|csv|html)"
 fi
 
 say "times: set-up $((t_setup - t_start)) s; run $((t_sweep - t_setup)) s =" \
     "data $((t_data - t_setup)) s + pre-training $((t_pretrain - t_data)) s + sweep $((t_sweep - t_pretrain)) s"
 say "results: $sweep_dir (sct_dist report $sweep_dir --format md|csv|html)"
+if [ "$baselines" = 1 ]; then
+  say "baselines: $baselines_dir (sct_dist report $baselines_dir --format md|csv|html)"
+fi
