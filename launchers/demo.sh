@@ -8,6 +8,10 @@
 # Idempotent: a second run keeps the data, the checkpoint and the finished units, and prints the
 # table again. See recipes/fmnist/README.md.
 #
+# Options:
+#   --baselines          5. then the PEFT baselines (LoRA, Adapter; recipes/fmnist/sweep_baselines.toml)
+#                        from the same checkpoint, with their own run directory and table
+#
 # Environment:
 #   SCT_BUILD_DIR        build directory (default <repo>/build)
 #   SCT_FMNIST_DATA      benchmark task files (default data/fmnist)
@@ -17,6 +21,13 @@
 #   SCT_DEMO_SKIP_SETUP  1: use the existing build, install and build nothing
 #   SCT_DEMO_QUICK       1: a reduced pipeline (fewer images, 2 epochs) for tests; not a benchmark
 set -euo pipefail
+baselines=0
+for arg in "$@"; do
+  case "$arg" in
+    --baselines) baselines=1 ;;
+    *) echo "demo: unknown option '$arg' (options: --baselines)" >&2; exit 2 ;;
+  esac
+done
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 
@@ -72,6 +83,7 @@ t_data=$(now)
 # 3. Pre-training, unless the checkpoint is there.
 pretrain_dir="$SCT_FMNIST_RUNS/fmnist_pretrain"
 sweep_dir="$SCT_FMNIST_RUNS/fmnist_sweep"
+baselines_dir="$SCT_FMNIST_RUNS/fmnist_baselines"
 if [ -f "$SCT_FMNIST_CKPT" ]; then
   say "pre-trained checkpoint $SCT_FMNIST_CKPT found; reusing it"
 else
@@ -82,10 +94,12 @@ else
     rm -rf "$pretrain_dir"
   fi
   # Sweep results trained from an earlier checkpoint would no longer match it.
-  if [ -d "$sweep_dir/units" ]; then
-    say "new checkpoint: removing the sweep results of the previous one ($sweep_dir)"
-    rm -rf "$sweep_dir"
-  fi
+  for dir in "$sweep_dir" "$baselines_dir"; do
+    if [ -d "$dir/units" ]; then
+      say "new checkpoint: removing the sweep results of the previous one ($dir)"
+      rm -rf "$dir"
+    fi
+  done
   say "pre-training (recipes/fmnist/pretrain.toml) on $ranks ranks"
   run_mpi run recipes/fmnist/pretrain.toml "${pretrain_sets[@]}"
   [ -f "$SCT_FMNIST_CKPT" ] || { echo "demo: pre-training wrote no $SCT_FMNIST_CKPT" >&2; exit 1; }
@@ -99,6 +113,15 @@ say "sweep (recipes/fmnist/sweep.toml) on $ranks ranks"
 run_mpi run recipes/fmnist/sweep.toml "${sweep_sets[@]}"
 t_sweep=$(now)
 
+# 5. With --baselines: LoRA and Adapter on the same tasks and seeds, their own table.
+if [ "$baselines" = 1 ]; then
+  say "baselines (recipes/fmnist/sweep_baselines.toml) on $ranks ranks"
+  run_mpi run recipes/fmnist/sweep_baselines.toml "${sweep_sets[@]}"
+fi
+
 say "times: set-up $((t_setup - t_start)) s; run $((t_sweep - t_setup)) s =" \
     "data $((t_data - t_setup)) s + pre-training $((t_pretrain - t_data)) s + sweep $((t_sweep - t_pretrain)) s"
 say "results: $sweep_dir (sct_dist report $sweep_dir --format md|csv|html)"
+if [ "$baselines" = 1 ]; then
+  say "baselines: $baselines_dir (sct_dist report $baselines_dir --format md|csv|html)"
+fi

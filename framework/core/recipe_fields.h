@@ -178,9 +178,10 @@ void visit_recipe(V& v, Recipe& r) {
     v.field("seeds", w.seeds);
     v.field("variants", w.variants);
     v.field({"method", kNoTraining, kWhenSet}, w.method, [](const auto& per_method) -> std::string {
+      const auto& names = peft_method_names();
       for (const auto& kv : per_method)
-        if (kv.first != "sct" && kv.first != "linear" && kv.first != "full" && kv.first != "bitfit")
-          return fmt::format("tables must be named sct | linear | full | bitfit, found \"{}\"", kv.first);
+        if (std::find(names.begin(), names.end(), kv.first) == names.end())
+          return fmt::format("tables must be named {}, found \"{}\"", fmt::join(names, " | "), kv.first);
       return "";
     });
     v.field("set", w.set);

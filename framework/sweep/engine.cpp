@@ -205,8 +205,10 @@ void print_plan(const SweepPlan& plan, const std::vector<UnitState>& states, int
             threads == 1 ? "" : "s");
   log::info("sweep", "plan: {} unit{} in {} group{} of {} rank{}", n, n == 1 ? "" : "s", plan.groups,
             plan.groups == 1 ? "" : "s", per_group, per_group == 1 ? "" : "s");
-  log::info("sweep", "  {:<36} {:<7} {:>6} {:>9} {:>9} {:>10}  {}", "unit", "method", "epochs", "batch", "lr", "status",
-            "trainable parameters");
+  size_t mw = 7;  // the method column fits the longest name ("adaptformer")
+  for (const Unit& u : plan.units) mw = std::max(mw, u.method.size());
+  log::info("sweep", "  {:<36} {:<{}} {:>6} {:>9} {:>9} {:>10}  {}", "unit", "method", mw, "epochs", "batch", "lr",
+            "status", "trainable parameters");
   ParamColumn params;
   for (size_t i = 0; i < n; ++i) {
     const Unit& u = plan.units[i];
@@ -214,8 +216,8 @@ void print_plan(const SweepPlan& plan, const std::vector<UnitState>& states, int
     const char* status = states[i] == UnitState::kFinished ? "done"
                          : states[i] == UnitState::kChanged ? "CHANGED"
                                                             : "todo";
-    log::info("sweep", "  {:<36} {:<7} {:>6} {:>9} {:>9g} {:>10}  {}", u.id, u.method, train.epochs, train.batch_size,
-              train.lr, status, params(u));
+    log::info("sweep", "  {:<36} {:<{}} {:>6} {:>9} {:>9g} {:>10}  {}", u.id, u.method, mw, train.epochs,
+              train.batch_size, train.lr, status, params(u));
     if (!u.cost_note.empty()) log::info("sweep", "  {:<36} data: {}", "", u.cost_note);
   }
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Reusing a trained unit through the real binary: the exported adapter evaluated by `eval`
-# reproduces the unit's own accuracy exactly at -n 1 and -n 2, and its counts on another split
-# equal those of `predict`'s CSV; predict on a directory of the same images as PNG gives the
-# same rows; the merged checkpoint's `forward` logits give predict's probabilities; attn mode
-# is refused by merge; peft.channels reuses a saliency file, and bad ones are one clear error.
+# reproduces the unit's own accuracy exactly at -n 1 and -n 2 (SCT, and the LoRA and Adapter
+# baselines), and its counts on another split equal those of `predict`'s CSV; predict on a
+# directory of the same images as PNG gives the same rows; the merged checkpoint's `forward`
+# logits give predict's probabilities; attn mode is refused by merge; peft.channels reuses a
+# saliency file, and bad ones are one clear error.
 source "$SCT_SRC/tests/train/common.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 mpi="$SCT_SRC/tests/tools/mpirun.sh"
@@ -28,6 +29,27 @@ assert e1 == e2, (e1, e2)
 assert e2["test"]["total"] == 20 and e2["train"]["total"] == 48
 print("eval reproduces last =", last, "at -n 1 and -n 2")
 PY
+
+# The PEFT baselines export and evaluate the same way (their own tensors, no channels): eval of
+# the unit directory at -n 1 and of the plain recipe with --adapter at -n 2 give the unit's last
+# accuracy exactly; the adapter file names its method.
+for m in lora adapter; do
+  um="$tmp/out_$m/units/r__${m}__s5"
+  "$bin" run "$tmp/r.toml" --out "$tmp/out_$m" --set "peft.method=\"$m\"" --set 'peft.init="standard"' \
+    >"$tmp/log" 2>&1 || { cat "$tmp/log"; fail "$m training run"; continue; }
+  "$bin" eval "$um" --split test --output "$tmp/e1_$m.json" >"$tmp/log" 2>&1 || { cat "$tmp/log"; fail "$m eval -n 1"; }
+  "$mpi" 2 "$bin" eval "$tmp/r.toml" --adapter "$um/adapter.safetensors" --split test --output "$tmp/e2_$m.json" \
+    >"$tmp/log" 2>&1 || { cat "$tmp/log"; fail "$m eval -n 2"; }
+  "$py" - "$m" "$um/result.json" "$tmp/e1_$m.json" "$tmp/e2_$m.json" <<'PY' || fail "$m: eval does not reproduce the unit"
+import json, sys
+method, last = sys.argv[1], json.load(open(sys.argv[2]))["accuracy"]["last"]
+e1, e2 = (json.load(open(p)) for p in sys.argv[3:5])
+assert e1["method"] == e2["method"] == method, (e1["method"], e2["method"])
+assert e1["splits"]["test"]["accuracy"] == last, (e1["splits"], last)
+assert e1["splits"] == e2["splits"], (e1["splits"], e2["splits"])
+print(method, "eval reproduces last =", last, "at -n 1 and -n 2")
+PY
+done
 
 # predict on the task file: its top-1 counts equal eval's.
 "$bin" predict --adapter "$u/adapter.safetensors" --input "$tmp/task.h5" --output "$tmp/p.csv" --top-k 3 \

@@ -236,6 +236,14 @@ TEST_F(Plan, PerMethodSettingsReachOnlyThatMethodsUnits) {
   PlanOptions options;
   options.sets = {"train.lr=0.2"};
   for (const Unit& u : plan("r.toml", options)) EXPECT_DOUBLE_EQ(u.recipe.train.lr, 0.2) << u.id;
+
+  // Every method of the registry may have its own table, the PEFT baselines included.
+  write("r.toml", recipe_text("", "", "[sweep]\nmethods = [\"sct\", \"adaptformer\"]\n"
+                                      "[sweep.method.adaptformer]\ntrain.lr = 0.003\npeft.init = \"standard\"\n"));
+  for (const Unit& u : plan("r.toml")) {
+    EXPECT_DOUBLE_EQ(u.recipe.train.lr, u.method == "adaptformer" ? 0.003 : 0.01) << u.id;
+    EXPECT_EQ(u.recipe.peft.init, u.method == "adaptformer" ? "standard" : defaults.peft.init) << u.id;
+  }
 }
 
 TEST_F(Plan, PerMethodSettingsWithABadKeyStopThePlan) {
@@ -246,9 +254,10 @@ TEST_F(Plan, PerMethodSettingsWithABadKeyStopThePlan) {
   write("r.toml", recipe_text("", "", "[sweep.method.sct]\npeft.method = \"full\"\n"));
   message = message_of([&] { plan("r.toml"); });
   EXPECT_NE(message.find("'sweep.method.sct.peft.method' cannot be set per method"), std::string::npos) << message;
-  write("r.toml", recipe_text("", "", "[sweep.method.lora]\ntrain.lr = 1\n"));
+  write("r.toml", recipe_text("", "", "[sweep.method.lorra]\ntrain.lr = 1\n"));
   message = message_of([&] { plan("r.toml"); });
-  EXPECT_NE(message.find("'sweep.method' tables must be named sct | linear | full | bitfit, found \"lora\""),
+  EXPECT_NE(message.find("'sweep.method' tables must be named sct | linear | full | bitfit | lora | adapter | "
+                         "adaptformer | vpt | ssf, found \"lorra\""),
             std::string::npos)
       << message;
 }
