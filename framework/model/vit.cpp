@@ -33,12 +33,31 @@ at::Tensor norm(const torch::nn::LayerNormImpl& ln, const at::Tensor& x) {
   return layer_norm(x, ln.weight, ln.bias, ln.options.eps());
 }
 
+uint64_t splitmix64(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
 // Stochastic depth: per sample, zero the branch with probability p, scale survivors by 1/(1-p).
-at::Tensor drop_path(const at::Tensor& x, double p, bool training) {
+// With `keys` (one per sample), sample j keeps the branch at DropPath site `site` when a uniform
+// number drawn from (keys[j], site) is below 1-p; otherwise the default generator draws.
+at::Tensor drop_path(const at::Tensor& x, double p, bool training, const std::vector<uint64_t>& keys,
+                     uint64_t site) {
   if (!training || p <= 0.0) return x;
   const double keep = 1.0 - p;
-  at::Tensor mask = at::empty({x.size(0), 1, 1}, x.options()).bernoulli_(keep).div_(keep);
-  return x * mask;
+  if (keys.empty()) return x * at::empty({x.size(0), 1, 1}, x.options()).bernoulli_(keep).div_(keep);
+  SCT_CHECK(static_cast<int64_t>(keys.size()) == x.size(0),
+            fmt::format("DropPath: {} keys for a batch of {}", keys.size(), x.size(0)));
+  std::vector<float> mask(keys.size());
+  const uint64_t salt = splitmix64(site);
+  for (size_t j = 0; j < keys.size(); ++j) {
+    const double u = static_cast<double>(splitmix64(keys[j] ^ salt) >> 11) * 0x1.0p-53;
+    mask[j] = u < keep ? static_cast<float>(1.0 / keep) : 0.0f;
+  }
+  const at::Tensor m = at::tensor(mask).view({x.size(0), 1, 1}).to(x.options());
+  return x * m;
 }
 
 }  // namespace
@@ -72,8 +91,8 @@ const char* ViTImpl::adapter_name(Site site) {
 // follow timm: blocks.i.attn.qkv.weight, blocks.i.mlp.fc1.weight.
 class BlockImpl : public torch::nn::Module {
  public:
-  BlockImpl(const ViTConfig& c, int64_t index, double drop_rate)
-      : index_(index), heads_(c.heads), drop_rate_(drop_rate) {
+  BlockImpl(const ViTConfig& c, int64_t index, double drop_rate, std::shared_ptr<const std::vector<uint64_t>> keys)
+      : index_(index), heads_(c.heads), drop_rate_(drop_rate), drop_keys_(std::move(keys)) {
     norm1 = register_module("norm1", make_norm(c.dim, c.ln_eps));
     auto attn = register_module("attn", std::make_shared<torch::nn::Module>());
     qkv = attn->register_module("qkv", make_linear(c.dim, 3 * c.dim));
@@ -90,8 +109,7 @@ class BlockImpl : public torch::nn::Module {
     at::Tensor qkv_out = qkv->forward(y);
     if (obs) obs->observe(index_, Tap::kQkv, qkv_out);
     qkv_out = adapted_qkv(qkv_out, y);
-    at::Tensor h = x + drop_path(apply(Site::kProj, proj->forward(attention_qkv(qkv_out, heads_))), drop_rate_,
-                                 is_training());
+    at::Tensor h = x + drop_attn(apply(Site::kProj, proj->forward(attention_qkv(qkv_out, heads_))));
     if (obs) obs->observe(index_, Tap::kAttnOut, h);
     h = apply(Site::kAttnOut, h);
     at::Tensor out = mlp_residual(h);
@@ -119,7 +137,7 @@ class BlockImpl : public torch::nn::Module {
       kv = at::linear(y, qkv->weight.narrow(0, D, 2 * D), qkv->bias.narrow(0, D, 2 * D));
     }
     const at::Tensor o = attention_q_kv(q, kv, heads_);
-    at::Tensor h = x.narrow(1, 0, 1) + drop_path(apply(Site::kProj, proj->forward(o)), drop_rate_, is_training());
+    at::Tensor h = x.narrow(1, 0, 1) + drop_attn(apply(Site::kProj, proj->forward(o)));
     h = apply(Site::kAttnOut, h);
     return mlp_residual(h);
   }
@@ -128,7 +146,7 @@ class BlockImpl : public torch::nn::Module {
     const at::Tensor y = apply(Site::kNorm2, norm(*norm2, h));
     at::Tensor m = fc2->forward(model::gelu(apply(Site::kFc1, fc1->forward(y))));  // exact (erf) GELU
     m = apply(Site::kMlpOut, m);
-    at::Tensor out = h + drop_path(m, drop_rate_, is_training());
+    at::Tensor out = h + drop_path(m, drop_rate_, is_training(), *drop_keys_, 2 * uint64_t(index_) + 1);
     if (const auto& branch = slot(Site::kMlpBranch)) out = out + branch->forward(h);
     return out;
   }
@@ -150,8 +168,14 @@ class BlockImpl : public torch::nn::Module {
     return apply(Site::kQkv, qkv_out);
   }
 
+  // The attention branch's DropPath: site 2*index (the MLP branch's is 2*index + 1).
+  at::Tensor drop_attn(const at::Tensor& x) {
+    return drop_path(x, drop_rate_, is_training(), *drop_keys_, 2 * uint64_t(index_));
+  }
+
   int64_t index_, heads_;
   double drop_rate_;
+  std::shared_ptr<const std::vector<uint64_t>> drop_keys_;
   std::shared_ptr<Adapter> adapters_[kSiteCount];
   std::string names_[kSiteCount];
 };
@@ -169,7 +193,7 @@ ViTImpl::ViTImpl(const ViTConfig& config) : config_(config) {
   auto blocks = register_module("blocks", std::make_shared<torch::nn::Module>());
   for (int64_t i = 0; i < config_.depth; ++i) {
     const double rate = config_.depth > 1 ? config_.drop_path * double(i) / double(config_.depth - 1) : 0.0;
-    blocks_.push_back(blocks->register_module(std::to_string(i), std::make_shared<BlockImpl>(config_, i, rate)));
+    blocks_.push_back(blocks->register_module(std::to_string(i), std::make_shared<BlockImpl>(config_, i, rate, drop_keys_)));
   }
   norm_ = register_module("norm", make_norm(D, config_.ln_eps));
   reset_head(config_.num_classes);

@@ -107,6 +107,13 @@ class ViTImpl : public torch::nn::Module {
   // modules' names in checkpoints), "sct_<site>" for the others.
   static const char* adapter_name(Site site);
 
+  // DropPath keys, one per sample of the next training batches (the trainer derives them from
+  // the seed, the epoch and each sample's index in the split). With keys, a sample's mask at
+  // each DropPath site is a pure function of its key and the site, so a run draws the same
+  // masks at any world size and after any resume; without (empty), masks come from LibTorch's
+  // default generator.
+  void set_drop_path_keys(std::vector<uint64_t> keys) { *drop_keys_ = std::move(keys); }
+
  private:
   // Patch embedding, CLS token and position embeddings: the tokens (B, 1 + G^2, D) fed to block 0.
   at::Tensor embed(const at::Tensor& images);
@@ -119,6 +126,7 @@ class ViTImpl : public torch::nn::Module {
   std::shared_ptr<torch::nn::LinearImpl> head_;
   std::shared_ptr<Adapter> model_adapters_[kModelSiteCount];
   std::string model_adapter_names_[kModelSiteCount];
+  std::shared_ptr<std::vector<uint64_t>> drop_keys_ = std::make_shared<std::vector<uint64_t>>();  // shared with the blocks
 };
 
 TORCH_MODULE(ViT);

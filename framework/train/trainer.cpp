@@ -39,13 +39,23 @@ data::Normalization normalization(const Recipe& recipe) {
   return norm;
 }
 
-// DropPath draws from LibTorch's default generator; seeding it per (seed, epoch, step, rank)
-// makes every step reproducible on its own, so a run resumed mid-epoch continues bit for bit.
+// Training randomness besides DropPath (AdaptFormer's dropout) draws from LibTorch's default
+// generator; seeding it per (seed, epoch, step, rank) makes every step reproducible on its own,
+// so a run resumed mid-epoch continues bit for bit.
 void seed_step(uint64_t seed, int64_t epoch, int64_t step, int rank) {
   uint64_t h = fnv1a64(fmt::format("{}/{}/{}/{}", seed, epoch, step, rank));
   auto gen = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(gen.mutex());
   gen.set_current_seed(h);
+}
+
+// DropPath keys of a batch: one per sample from (seed, epoch, its index in the split), so each
+// sample's masks are the same whichever rank holds it (ViTImpl::set_drop_path_keys).
+std::vector<uint64_t> drop_path_keys(uint64_t seed, int64_t epoch, const std::vector<int64_t>& indices) {
+  std::vector<uint64_t> keys;
+  keys.reserve(indices.size());
+  for (int64_t i : indices) keys.push_back(fnv1a64(fmt::format("drop_path/{}/{}/{}", seed, epoch, i)));
+  return keys;
 }
 
 std::string fmt_time(double s) {
@@ -251,6 +261,11 @@ std::string TaskTrainer::forward_backward(int64_t epoch, int64_t step, data::Bat
     if (!loader_.next(batch)) throw Error("loader ended the epoch early");
     seed_step(static_cast<uint64_t>(recipe_.seed), epoch, step, comm_.rank());
     flat_.zero_grad();
+    struct ClearKeys {
+      model::ViTImpl& model;
+      ~ClearKeys() { model.set_drop_path_keys({}); }
+    } clear_keys{model_};
+    model_.set_drop_path_keys(drop_path_keys(static_cast<uint64_t>(recipe_.seed), epoch, batch.indices));
     tensors.logits = model_.forward(batch.images);
     tensors.per_sample = smoothed_cross_entropy(tensors.logits, batch.labels, recipe_.train.label_smoothing);
     // Gradients are averaged over ranks; scaling the local sum by world / global count makes

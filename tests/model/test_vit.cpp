@@ -303,6 +303,41 @@ TEST(ViT, DropPathIsPerSampleWithLinspaceRates) {
   EXPECT_TRUE(at::equal(m->forward(x), m->forward(x)));
 }
 
+TEST(ViT, DropPathKeysMakeEachSamplesMasksIndependentOfItsBatch) {
+  ViTConfig c = tiny();
+  c.drop_path = 0.5;
+  ViT m(c);
+  m->train();
+  at::manual_seed(4);
+  const at::Tensor x = at::randn({32, 3, 12, 12});
+  std::vector<uint64_t> keys;
+  for (uint64_t k = 0; k < 32; ++k) keys.push_back(1000 + 7 * k);
+  at::NoGradGuard ng;
+  m->set_drop_path_keys(keys);
+  const at::Tensor all = m->forward(x);
+  // The last 8 samples alone (as another rank would hold them), after the generator moved on.
+  at::manual_seed(99);
+  m->set_drop_path_keys(std::vector<uint64_t>(keys.end() - 8, keys.end()));
+  const at::Tensor part = m->forward(x.narrow(0, 24, 8));
+  EXPECT_TRUE(at::allclose(part, all.narrow(0, 24, 8), 1e-5, 1e-6));
+  // Other keys draw other masks: at block 1's two sites a sample's pair of masks agrees with
+  // probability 1/4, so some samples' logits stay and most change.
+  std::vector<uint64_t> other;
+  for (uint64_t k : keys) other.push_back(k + 1);
+  m->set_drop_path_keys(other);
+  const at::Tensor moved = m->forward(x);
+  int same = 0;
+  for (int64_t n = 0; n < 32; ++n) same += at::allclose(all[n], moved[n], 1e-5, 1e-6) ? 1 : 0;
+  EXPECT_GT(same, 0);
+  EXPECT_LT(same, 24);
+  // A key count that does not match the batch is refused.
+  m->train();
+  m->set_drop_path_keys({1, 2});
+  EXPECT_THROW(m->forward(x), Error);
+  m->set_drop_path_keys({});
+  EXPECT_NO_THROW(m->forward(x));
+}
+
 TEST(ViT, ResetHeadUsesPyTorchDefaultInit) {
   ViT m(tiny(0));
   EXPECT_FALSE(m->has_head());

@@ -3,15 +3,17 @@
 # reverse) ends with the final trainable values, AdamW moments and losses of an uninterrupted
 # -n 1 run, to float32 rounding: the global batches are the same at every world size
 # (framework/data/sharding.h), augmentation draws per sample, and the checkpoint holds the whole
-# state, not a rank's share. No DropPath: its masks are drawn per rank over the rank's share of
-# the batch, so with it -n 2 and -n 1 differ even uninterrupted. One thread per rank (as in
-# train_world_size.sh).
+# state, not a rank's share. DropPath 0.1 (the VTAB-1k recipes' value): its masks are drawn per
+# sample from (seed, epoch, sample index), the same whichever rank holds the sample. One thread
+# per rank (as in train_world_size.sh).
 source "$(dirname "$0")/common.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 make_task "$tmp" 32 8 4 16
 # 32 images, global batch 16: 2 steps per epoch, 4 epochs; stopped after 3 steps (epoch 1 step 1).
 write_recipe "$tmp/r.toml" 16 4 16 "eval_every = 2" "checkpoint_every = 1" "[data]" "hflip = true" \
   "randaugment = \"rand-m9-mstd0.5-inc1\""
+sed -i 's/^drop_path = 0.0$/drop_path = 0.1/' "$tmp/r.toml"
+grep -qx 'drop_path = 0.1' "$tmp/r.toml" || fail "the recipe has no DropPath"
 u=units/r__sct__s5
 n1() { "$bin" --threads 1 run "$tmp/r.toml" "$@"; }
 n2() { SCT_MPI_QUIET=1 "$SCT_MPIRUN" 2 "$bin" --threads 1 run "$tmp/r.toml" "$@"; }

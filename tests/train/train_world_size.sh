@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# -n 2 against -n 1 on a tiny task without DropPath and augmentation: the same global batches,
-# so the losses of 20 steps agree to 1e-5 relative; the saliency selection is identical. Both runs
+# -n 2 against -n 1 on a tiny task without augmentation: the same global batches, so the losses
+# of 20 steps agree to 1e-5 relative, without DropPath and with it; the saliency selection is
+# identical. Both runs
 # use one thread per rank: OpenBLAS's products may round differently with the thread count (they
 # do on some CPUs), which would change the saliency scores' last bits for another reason.
 source "$(dirname "$0")/common.sh"
@@ -24,4 +25,23 @@ assert abs(a[-1]["loss"] - a[0]["loss"]) > 1e-3, (a[0]["loss"], a[-1]["loss"])
 PY
 cmp -s "$tmp/n1/$u/channels.json" "$tmp/n2/$u/channels.json" || fail "channels differ between -n 1 and -n 2"
 grep -q '"ranks": 2' "$tmp/n2/$u/result.json" || fail "-n 2 result does not record 2 ranks"
+
+# With DropPath 0.1 (the VTAB-1k recipes' value) the masks are drawn per sample from (seed,
+# epoch, sample index), not per rank: -n 2 still gives -n 1's losses.
+dp=(--set model.drop_path=0.1)
+"$bin" --threads 1 run "$tmp/r.toml" "${dp[@]}" --out "$tmp/d1" >"$tmp/logd1" 2>&1 || { cat "$tmp/logd1"; fail "-n 1 DropPath run"; }
+"$SCT_MPIRUN" 2 "$bin" --threads 1 run "$tmp/r.toml" "${dp[@]}" --out "$tmp/d2" >"$tmp/logd2" 2>&1 ||
+  { cat "$tmp/logd2"; fail "-n 2 DropPath run"; }
+"$py" - "$tmp/d1/$u/metrics.jsonl" "$tmp/d2/$u/metrics.jsonl" "$tmp/n1/$u/metrics.jsonl" <<'PY' ||
+import json, sys
+a, b, plain = ([json.loads(l) for l in open(f)] for f in sys.argv[1:4])
+assert len(a) == len(b) == 20, (len(a), len(b))
+worst = max(abs(x["loss"] - y["loss"]) / abs(x["loss"]) for x, y in zip(a, b))
+moved = max(abs(x["loss"] - y["loss"]) / abs(y["loss"]) for x, y in zip(a, plain))
+print(f"DropPath 0.1, 20 steps: largest relative loss difference -n 1 vs -n 2: {worst:.3g} "
+      f"(against no DropPath: {moved:.3g})")
+assert worst <= 1e-5, worst
+assert moved > 1e-3, moved  # DropPath acted, or the comparison proves nothing
+PY
+  fail "DropPath losses differ between -n 1 and -n 2"
 finish train_world_size
