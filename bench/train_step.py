@@ -2,7 +2,9 @@
 """The SCT training step of bench_train, written in PyTorch (Debian python3-torch, the same
 LibTorch version) as the comparison: same weights, channels, data, steps and optimizer.
 
-usage: train_step.py DUMP_DIR STEPS THREADS  (DUMP_DIR from `bench_train --dump`)
+usage: train_step.py DUMP_DIR STEPS THREADS [DEVICE [PRECISION]]  (DUMP_DIR from `bench_train --dump`)
+DEVICE: cpu (default) | cuda; PRECISION: fp32 (default) | tf32 (TF32 CUDA products) |
+bf16 (torch.autocast to bfloat16, as bench_train's --precision bf16).
 Prints train/forward images/s (median step times), the matrix-product time per step when
 sgemm_clock is preloaded, and the per-step losses, in bench_train's format.
 """
@@ -48,6 +50,11 @@ class SctViT(torch.nn.Module):
         self.depth = len(channels)
         self.idx = [torch.tensor(c, dtype=torch.long) for c in channels]
 
+    def to_device(self, device):
+        self.to(device)
+        self.idx = [i.to(device) for i in self.idx]
+        return self
+
     def w(self, name):
         return self.p[name.replace(".", "__")]
 
@@ -77,18 +84,30 @@ class SctViT(torch.nn.Module):
 
 def main():
     dump, steps, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    device = sys.argv[4] if len(sys.argv) > 4 else "cpu"
+    precision = sys.argv[5] if len(sys.argv) > 5 else "fp32"
+    assert device in ("cpu", "cuda") and precision in ("fp32", "tf32", "bf16"), (device, precision)
     torch.set_num_threads(threads)
+    torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
+    torch.backends.cudnn.allow_tf32 = precision == "tf32"
     weights, meta = read_safetensors(dump + "/model.safetensors")
     sel = json.load(open(dump + "/channels.json"))
     model = SctViT(weights, int(meta["num_heads"]), [l["h_indices"] for l in sel["layers"]])
-    images = torch.from_numpy(np.load(dump + "/images.npy"))
-    labels = torch.from_numpy(np.load(dump + "/labels.npy")).long()
+    model.to_device(device)
+    images = torch.from_numpy(np.load(dump + "/images.npy")).to(device)
+    labels = torch.from_numpy(np.load(dump + "/labels.npy")).long().to(device)
+    pool = images.shape[0]  # step i uses batch i % pool, as bench_train
     opt = torch.optim.AdamW(model.trainable, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-4)
     batch = images.shape[1]
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+
+    def forward(x):
+        with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=precision == "bf16"):
+            return model(x).float()
 
     def step(i):
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(images[i]), labels[i], label_smoothing=0.1)
+        loss = F.cross_entropy(forward(images[i % pool]), labels[i % pool], label_smoothing=0.1)
         loss.backward()
         opt.step()
         return loss.item()
@@ -102,8 +121,10 @@ def main():
         clock = None
 
     def timed(work, times, gemm):
+        sync()
         t0, g0 = time.perf_counter(), clock() if clock else 0.0
         out = work()
+        sync()
         times.append(time.perf_counter() - t0)
         gemm.append(clock() - g0 if clock else 0.0)
         return out
@@ -115,9 +136,9 @@ def main():
     losses = [timed(lambda: step(i), train_t, train_g) for i in range(steps)]
     with torch.no_grad():
         model.eval()
-        model(images[0])
+        forward(images[0])
         for i in range(steps):
-            timed(lambda: model(images[i]), fwd_t, fwd_g)
+            timed(lambda: forward(images[i % pool]), fwd_t, fwd_g)
     tr, fw = batch / statistics.median(train_t), batch / statistics.median(fwd_t)
     print(f"train_images_per_s={tr:.2f} forward_images_per_s={fw:.2f} train_over_forward_time={fw / tr:.3f}")
     if clock:

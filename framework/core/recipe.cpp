@@ -317,7 +317,9 @@ class Writer {
   template <typename T, typename Check = std::nullptr_t>
   void field(const Key& key, const T& value, Check = nullptr) {
     if (key.presence == kWhenSet && value == T{}) return;
-    text += fmt::format("{} = {}\n", key.name, render(value));
+    const std::string rendered = render(value);
+    if (key.presence == kUnlessDefault && key.default_text && rendered == key.default_text) return;
+    text += fmt::format("{} = {}\n", key.name, rendered);
   }
   template <typename Fn>
   void section(const Key& key, Fn&& body) {

@@ -86,6 +86,11 @@ struct TrainSection {
   int64_t eval_every = 10;      // epochs
   int64_t checkpoint_every = 10;  // epochs; 0 = only at the end
   bool drop_last = true;
+  // fp32 (the reference) | tf32 (CUDA float32 products in TF32) | bf16 (autocast of the
+  // products to bfloat16; trainable values, gradients, optimizer and loss stay float32).
+  std::string precision = "fp32";
+  // Deterministic algorithms only (CUDA: bit-exact repeats and resumes, somewhat slower).
+  bool deterministic = false;
   // The evaluation split whose best evaluation selects the epoch; the other splits are reported
   // at that epoch. Empty: every split reports its own best (the reference's test selection).
   std::string select_on;

@@ -21,15 +21,19 @@ enum KeyRole { kTraining, kNoTraining };
 // Whether recipe_to_toml writes a key that is empty (a string, list or table). kWhenSet is for
 // keys added after hashes were pinned (tests/core/test_recipe_hash.cpp): a recipe that does not
 // set one keeps the text, and so the hashes, it had before the key existed.
-enum KeyPresence { kAlways, kWhenSet };
+// kUnlessDefault is the same for keys with a non-empty default: a key at its default (given as
+// its TOML text) is not written.
+enum KeyPresence { kAlways, kWhenSet, kUnlessDefault };
 
 // A key as the visitors see it: `v.field("seed", ...)` or `v.field({"out", kNoTraining}, ...)`.
 struct Key {
-  Key(const char* key_name, KeyRole key_role = kTraining, KeyPresence key_presence = kAlways)  // implicit
-      : name(key_name), role(key_role), presence(key_presence) {}
+  Key(const char* key_name, KeyRole key_role = kTraining, KeyPresence key_presence = kAlways,
+      const char* key_default = nullptr)  // implicit
+      : name(key_name), role(key_role), presence(key_presence), default_text(key_default) {}
   const char* name;
   KeyRole role;
   KeyPresence presence;
+  const char* default_text;  // kUnlessDefault: the default as recipe_to_toml writes it
 };
 
 namespace checks {
@@ -161,6 +165,8 @@ void visit_recipe(V& v, Recipe& r) {
     v.field("eval_every", t.eval_every, at_least(0));
     v.field("checkpoint_every", t.checkpoint_every, at_least(0));
     v.field("drop_last", t.drop_last);
+    v.field({"precision", kTraining, kUnlessDefault, "\"fp32\""}, t.precision, one_of({"fp32", "tf32", "bf16"}));
+    v.field({"deterministic", kNoTraining, kUnlessDefault, "false"}, t.deterministic);
     v.field({"select_on", kTraining, kWhenSet}, t.select_on);
     v.field("export", t.export_model);
     v.field({"export_adapter", kNoTraining, kWhenSet}, t.export_adapter);

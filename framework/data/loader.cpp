@@ -116,8 +116,9 @@ void Loader::start_epoch(int64_t epoch) {
         file_->read_images(options_.split, indices, raw.data());
         Batch b;
         b.indices = indices;
-        b.images = at::empty({n, 3, h, w}, at::kFloat);
-        b.labels = at::empty({n}, at::kLong);
+        // Page-locked for a GPU run, so its copies to the device run asynchronously.
+        b.images = at::empty({n, 3, h, w}, at::TensorOptions().dtype(at::kFloat).pinned_memory(options_.pin_memory));
+        b.labels = at::empty({n}, at::TensorOptions().dtype(at::kLong).pinned_memory(options_.pin_memory));
         float* out = b.images.data_ptr<float>();
         int64_t* lab = b.labels.data_ptr<int64_t>();
         for (int64_t i = 0; i < n; ++i) {

@@ -41,6 +41,7 @@ struct LoaderOptions {
   AugmentOptions augment;  // applied when set, in either mode
   Normalization normalization;
   int prefetch = 2;  // batches prepared ahead of the consumer
+  bool pin_memory = false;  // batches in page-locked memory (needs a CUDA LibTorch and a GPU)
 };
 
 class Loader {

@@ -1,6 +1,6 @@
 #include "framework/dist/communicator.h"
 
-#include <ATen/core/Tensor.h>
+#include <ATen/ATen.h>
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -41,27 +41,32 @@ DType tensor_dtype(const at::Tensor& t, const char* what) {
 
 namespace {
 
-// The base tensor forms work on host memory only; backends with device memory override them.
-void check_host_tensor(const at::Tensor& t, const char* what, const std::string& backend) {
+void check_tensor(const at::Tensor& t, const char* what) {
   if (!t.defined()) throw Error(fmt::format("{}: undefined tensor", what));
   if (!t.is_contiguous())
     throw Error(fmt::format("{}: tensor must be contiguous (make a contiguous copy first)", what));
-  if (!t.device().is_cpu())
-    throw Error(fmt::format("{}: the {} backend takes CPU tensors, got a tensor on {}", what,
-                            backend, t.device().str()));
 }
 
 }  // namespace
 
+// The base forms reduce host memory. A tensor on a device (the MPI backend with ranks sharing
+// a GPU, say) goes through a host copy: correct, though one copy each way per call.
 void Communicator::all_reduce(at::Tensor& tensor, ReduceOp op) {
-  check_host_tensor(tensor, "all_reduce", backend());
+  check_tensor(tensor, "all_reduce");
   DType dtype = tensor_dtype(tensor, "all_reduce");
-  all_reduce(tensor.data_ptr(), static_cast<size_t>(tensor.numel()), dtype, op);
+  if (tensor.device().is_cpu())
+    return all_reduce(tensor.data_ptr(), static_cast<size_t>(tensor.numel()), dtype, op);
+  at::Tensor host = tensor.to(at::kCPU);
+  all_reduce(host.data_ptr(), static_cast<size_t>(host.numel()), dtype, op);
+  tensor.copy_(host);
 }
 
 void Communicator::broadcast(at::Tensor& tensor, int root) {
-  check_host_tensor(tensor, "broadcast", backend());
-  broadcast(tensor.data_ptr(), tensor.nbytes(), root);
+  check_tensor(tensor, "broadcast");
+  if (tensor.device().is_cpu()) return broadcast(tensor.data_ptr(), tensor.nbytes(), root);
+  at::Tensor host = tensor.to(at::kCPU);
+  broadcast(host.data_ptr(), host.nbytes(), root);
+  tensor.copy_(host);
 }
 
 void Communicator::broadcast(std::string& s, int root) {

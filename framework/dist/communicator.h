@@ -48,8 +48,8 @@ class Communicator {
   virtual std::unique_ptr<Communicator> split(int color, int key) = 0;
 
   // Tensor collectives: contiguous tensors; all_reduce takes float32/float64/int64, broadcast
-  // any dtype. The MPI backend takes CPU tensors; NCCL takes CUDA tensors on its device (and
-  // CPU ones via its MPI side).
+  // any dtype. The MPI backend reduces host memory (a CUDA tensor goes through a host copy);
+  // NCCL reduces CUDA tensors on its device in place (and CPU ones via its MPI side).
   virtual void all_reduce(at::Tensor& tensor, ReduceOp op);
   virtual void broadcast(at::Tensor& tensor, int root);
 

@@ -17,6 +17,7 @@
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/dist/check.h"
+#include "framework/dist/watchdog.h"
 
 #define SCT_CUDA_CHECK(call)                                                          \
   do {                                                                                \
@@ -162,7 +163,22 @@ class NcclCommunicator final : public Communicator {
       throw Error(failure.empty() ? "NCCL set-up failed on another rank of the group" : failure);
     host_->broadcast(&id, sizeof(id), 0);
     SCT_NCCL_CHECK(ncclCommInitRank(comm_.out(), host_->size(), id, host_->rank()), comm_.get());
+    // A failed collective (a peer's network, an NCCL fault) leaves this rank's main thread
+    // waiting on the GPU; the watchdog thread asks NCCL and ends the job naming the rank.
+    const ncclComm_t comm = comm_.get();
+    const int rank = host_->rank(), gpu = device_;
+    health_check_ = add_health_check([comm, rank, gpu]() -> std::string {
+      ncclResult_t async = ncclSuccess;
+      if (ncclCommGetAsyncError(comm, &async) != ncclSuccess || async == ncclSuccess) return "";
+#if NCCL_VERSION_CODE >= NCCL_VERSION(2, 14, 0)
+      if (async == ncclInProgress) return "";
+#endif
+      return fmt::format("the NCCL communicator of rank {} (cuda:{}) failed: {}", rank, gpu,
+                         nccl_reason(async, comm));
+    });
   }
+
+  ~NcclCommunicator() override { remove_health_check(health_check_); }
 
   int rank() const override { return host_->rank(); }
   int size() const override { return host_->size(); }
@@ -248,6 +264,7 @@ class NcclCommunicator final : public Communicator {
 
   std::unique_ptr<Communicator> host_;
   int device_;
+  int health_check_ = -1;
   // Declared last so the NCCL communicator is destroyed before the stream it runs on.
   CudaStream stream_;
   CudaEvent before_;

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -79,6 +80,13 @@ struct StallWatchdog::Impl {
       heard = true;
     }
   }
+  [[noreturn]] void abort_fault(const std::string& fault) {
+    std::fprintf(stderr, "sct_dist: error: rank %d: %s; it ends the job\n", rank, fault.c_str());
+    std::fflush(stderr);
+    std::fflush(stdout);
+    MPI_Abort(MPI_COMM_WORLD, options.abort_code);
+    std::_Exit(options.abort_code);
+  }
   [[noreturn]] void abort_stalled(double silent_s) {
     std::fprintf(stderr,
                  "sct_dist: error: rank %d (%s) sent no heartbeat for %.1f s, past the stall timeout "
@@ -104,11 +112,48 @@ struct StallWatchdog::Impl {
       last_wake = Clock::now();
       const double silent = seconds_since(heard);
       if (silent > options.timeout_s) abort_stalled(silent);
+      if (const std::string fault = run_health_checks(); !fault.empty()) abort_fault(fault);
       lock.lock();
       wake.wait_for(lock, tick, [this] { return stopping; });
     }
   }
 };
+
+namespace {
+
+struct HealthRegistry {
+  std::mutex mutex;
+  int next_id = 0;
+  std::map<int, HealthCheck> checks;
+};
+
+HealthRegistry& health_registry() {
+  static HealthRegistry registry;
+  return registry;
+}
+
+}  // namespace
+
+int add_health_check(HealthCheck check) {
+  HealthRegistry& r = health_registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.checks.emplace(r.next_id, std::move(check));
+  return r.next_id++;
+}
+
+void remove_health_check(int id) {
+  HealthRegistry& r = health_registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.checks.erase(id);
+}
+
+std::string run_health_checks() {
+  HealthRegistry& r = health_registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  for (const auto& [id, check] : r.checks)
+    if (std::string fault = check(); !fault.empty()) return fault;
+  return "";
+}
 
 double StallWatchdog::heartbeat_period(double timeout_s) {
   return std::clamp(timeout_s / 10.0, 0.01, 2.0);

@@ -4,6 +4,7 @@
 // thread's work, so long computations between collectives never trip it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -33,5 +34,15 @@ class StallWatchdog {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Faults the main thread cannot see because it waits on them: an NCCL communicator's
+// asynchronous error, say. The watchdog thread runs every registered check at each heartbeat;
+// a non-empty answer (naming what failed) ends the job with the watchdog's exit code, like a
+// stall. Checks must be safe to call from another thread. Thread-safe; ids are never reused.
+using HealthCheck = std::function<std::string()>;
+int add_health_check(HealthCheck check);
+void remove_health_check(int id);
+// The first failing check's answer, or "" (what the watchdog thread calls).
+std::string run_health_checks();
 
 }  // namespace sct::dist

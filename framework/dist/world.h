@@ -48,21 +48,32 @@ class World {
 // affinity, else std::thread::hardware_concurrency) / local ranks, at least 1.
 int default_threads(int local_size);
 
-// The communicator a training group uses: NCCL when requested device is cuda/auto, LibTorch has
-// CUDA and a GPU is present, and NCCL was compiled in; MPI otherwise. `group` is an MPI-backed
-// communicator of the group's ranks; the result is a new communicator over the same ranks
-// (same backend as `group` when NCCL is not chosen). Collective over `group`; the ranks agree
-// on the choice (one rank without a GPU makes the whole group use MPI).
-// `device` is "cpu", "auto", "cuda" or "cuda:N". device="cuda" when NCCL cannot be used on
-// some rank is an InputError naming what is missing; any other value is an InputError too.
-// `why` (may be null) receives the reason for the choice, e.g. "backend=mpi (LibTorch is
-// CPU-only)". The GPU is N for "cuda:N", else local_rank % GPUs when local_rank >= 0 (pass
-// WorldInfo::local_rank so groups on one node use different GPUs), else the rank's index
-// among the group's ranks on its host. Pass local_rank >= 0 on every rank of the group or on
-// none.
+// Where a group's tensors live and how its gradients are reduced, chosen once per group.
+struct Placement {
+  int gpu = -1;              // this rank's CUDA device index; -1: the CPU
+  std::string gpu_name;      // "NVIDIA H200"; empty on the CPU
+  std::string device() const { return gpu < 0 ? "cpu" : "cuda:" + std::to_string(gpu); }
+};
+
+// The communicator a training group uses, and (in *placement) the device of this rank.
+// `device` is "cpu", "auto", "cuda" or "cuda:N" (else an InputError).
+//  - The GPU: N for "cuda:N", else local_rank % GPUs when local_rank >= 0 (pass
+//    WorldInfo::local_rank, from SLURM_LOCALID or the launcher, so the groups of a node use
+//    different GPUs), else the rank's index among the group's ranks on its host. The visible
+//    GPUs are those CUDA_VISIBLE_DEVICES leaves. The GPU becomes LibTorch's current device.
+//  - GPUs are used when LibTorch has CUDA and every rank of the group sees one; "auto" falls
+//    back to the CPU (with the reason in *why), "cuda" / "cuda:N" is an InputError naming what
+//    is missing, on every rank of the group.
+//  - NCCL reduces when the group is on GPUs, NCCL was compiled in and no two ranks of the
+//    group share a GPU; otherwise MPI (with device tensors staged through host memory).
+// Collective over `group` (an MPI-backed communicator of the group's ranks): the ranks agree
+// on every choice. The result is a new communicator over the same ranks. `why` (may be null)
+// receives one line for the log, e.g. "backend=mpi, device=cpu (LibTorch is CPU-only)".
+// Pass local_rank >= 0 on every rank of the group or on none.
 std::unique_ptr<Communicator> make_training_communicator(Communicator& group,
                                                          const std::string& device,
-                                                         std::string* why, int local_rank = -1);
+                                                         std::string* why, int local_rank = -1,
+                                                         Placement* placement = nullptr);
 
 // Library facts for --version: MPI library version, whether NCCL was compiled in.
 std::string mpi_library_version();

@@ -113,6 +113,9 @@ class ViTImpl : public torch::nn::Module {
   // masks at any world size and after any resume; without (empty), masks come from LibTorch's
   // default generator.
   void set_drop_path_keys(std::vector<uint64_t> keys) { *drop_keys_ = std::move(keys); }
+  // The same keys for modules with randomness of their own (AdaptFormer's dropout), which
+  // draw from them as DropPath does; always the model's current keys.
+  std::shared_ptr<const std::vector<uint64_t>> sample_keys() const { return drop_keys_; }
 
  private:
   // Patch embedding, CLS token and position embeddings: the tokens (B, 1 + G^2, D) fed to block 0.

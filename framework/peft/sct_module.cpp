@@ -66,8 +66,10 @@ at::Tensor SctAdapterImpl::forward(const at::Tensor& x) {
     deltas.push_back(y);
   }
   // index_add out of place: the input stays untouched and autograd routes the gradient of the
-  // unselected channels straight through.
-  return x.index_add(x.dim() - 1, index_, deltas.size() == 1 ? deltas[0] : at::cat(deltas, -1));
+  // unselected channels straight through. Under bf16 autocast the product is bfloat16 while
+  // x may be float32 (a residual sum): the update takes x's type.
+  const at::Tensor delta = deltas.size() == 1 ? deltas[0] : at::cat(deltas, -1);
+  return x.index_add(x.dim() - 1, index_, delta.to(x.scalar_type()));
 }
 
 void install_sct(model::ViTImpl& model, const ChannelSelection& sel, const PeftSection& peft, int64_t seed) {

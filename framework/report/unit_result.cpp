@@ -244,6 +244,9 @@ void read_provenance(const json& j, UnitResult& u, std::vector<std::string>* not
     u.world_ranks = opt_integer(j, "world.ranks", 0);
     u.world_backend = opt_string(j, "world.backend");
     u.world_group = opt_integer(j, "world.group", 0);
+    u.world_device = opt_string(j, "world.device");
+    u.world_gpu = opt_string(j, "world.gpu");
+    u.world_precision = opt_string(j, "world.precision");
   });
   optional_part(notes, [&] {
     u.resumed = opt_bool(j, "resumed");
@@ -367,7 +370,13 @@ void to_json(json& j, const UnitResult& u) {
       {"curve", u.curve},
       {"timings", {{"saliency_s", u.saliency_s}, {"train_s", u.train_s}, {"eval_s", u.eval_s}, {"total_s", u.total_s}}},
       {"recipe_hash", u.recipe_hash},
-      {"world", {{"ranks", u.world_ranks}, {"backend", u.world_backend}, {"group", u.world_group}}},
+      {"world",
+       {{"ranks", u.world_ranks},
+        {"backend", u.world_backend},
+        {"group", u.world_group},
+        {"device", u.world_device},
+        {"gpu", u.world_gpu},
+        {"precision", u.world_precision}}},
       {"resumed", u.resumed},
       {"finished_at", u.finished_at},
   };

@@ -69,6 +69,9 @@ struct UnitResult {
   int64_t world_ranks = 0;  // the group that trained the unit
   std::string world_backend;
   int64_t world_group = 0;
+  // What ran (older files: empty): "cpu" or "cuda:N", the GPU's name ("" on a CPU), and the
+  // precision of the products (fp32 | tf32 | bf16).
+  std::string world_device, world_gpu, world_precision;
   bool resumed = false;
   std::string finished_at;  // UTC, ISO 8601
   std::string exported;     // where the trained model was written; "" leaves the key out

@@ -56,6 +56,7 @@ struct GroupComms {
   int index = 0;
   std::unique_ptr<dist::Communicator> group;
   std::unique_ptr<dist::Communicator> training;
+  dist::Placement placement;  // this rank's device, chosen with `training`
 };
 
 struct UnitCounts {
@@ -150,7 +151,7 @@ GroupComms make_group_comms(dist::World& world, const SweepPlan& plan) {
   std::string why;
   dist::agree_or_throw(world_comm, [&] {
     comms.training =
-        dist::make_training_communicator(*comms.group, plan.top.device, &why, world.info().local_rank);
+        dist::make_training_communicator(*comms.group, plan.top.device, &why, world.info().local_rank, &comms.placement);
   });
   log::info("sweep", "run directory {}; {}", plan.run_dir, why);
   return comms;
@@ -312,6 +313,8 @@ void write_provenance(dist::World& world, const SweepPlan& plan, const GroupComm
   layout.hosts = world_comm.all_gather(world.info().host);
   const std::vector<std::string> backends = world_comm.all_gather(comms.training->backend());
   for (int g = 0; g < plan.groups; ++g) layout.backends.push_back(backends[g * plan.ranks_per_group]);
+  layout.devices = world_comm.all_gather(comms.placement.device());
+  layout.gpus = world_comm.all_gather(comms.placement.gpu_name);
   layout.threads = options.threads;
   dist::agree_or_throw(world_comm, [&] {
     if (world.rank() == 0)
@@ -348,6 +351,7 @@ UnitCounts run_queue(dist::World& world, const SweepPlan& plan, const std::vecto
   peft::CheckpointCache checkpoints;  // the backbone is read once per process, not per unit
   UnitHooks hooks;
   hooks.backend = comms.training->backend();
+  hooks.placement = comms.placement;
   hooks.group = comms.index;
   hooks.force = options.force;
   hooks.checkpoints = &checkpoints;

@@ -1,5 +1,6 @@
 #include "framework/sweep/provenance.h"
 
+#include <c10/core/Device.h>
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "framework/model/cpu/gelu.h"
 #include "framework/sweep/inputs.h"
 #include "framework/sweep/job.h"
+#include "framework/train/precision.h"
 
 namespace sct::sweep {
 namespace {
@@ -89,9 +91,17 @@ nlohmann::json make_provenance(const Recipe& top, const std::vector<Unit>& units
   p["backbones"] = backbones_of(units);
   p["world"] = {{"size", layout.world_size}, {"ranks_per_group", layout.ranks_per_group},
                 {"hosts", layout.hosts}, {"backends", layout.backends}, {"threads_per_rank", layout.threads}};
-  // The trainer keeps every tensor on the CPU in float32 (it has no device or precision choice);
-  // the reduction backend of each group is world.backends.
-  p["device"] = {{"requested", top.device}, {"tensors", "cpu"}, {"precision", "float32"}};
+  // What ran: each rank's device and GPU as chosen at start-up, the precision of each unit
+  // (train.precision as it runs on its group's device; tf32 is float32 on a CPU); the reduction
+  // backend of each group is world.backends.
+  const bool on_gpus = !layout.devices.empty() && layout.devices.front() != "cpu";
+  const c10::Device device = on_gpus ? c10::Device(c10::DeviceType::CUDA, 0) : c10::Device(c10::DeviceType::CPU);
+  p["device"] = {{"requested", top.device},
+                 {"per_rank", layout.devices},
+                 {"gpus", layout.gpus},
+                 {"precision", train::effective_precision(top.train.precision, device)}};
+  for (size_t i = 0; i < units.size(); ++i)
+    p["units"][i]["precision"] = train::effective_precision(units[i].recipe.train.precision, device);
   return p;
 }
 

@@ -18,6 +18,8 @@ struct WorldLayout {
   int ranks_per_group = 1;
   std::vector<std::string> hosts;      // per world rank
   std::vector<std::string> backends;   // per group
+  std::vector<std::string> devices;    // per world rank: "cpu" or "cuda:N"
+  std::vector<std::string> gpus;       // per world rank: the GPU's name, "" on a CPU
   int threads = 1;
 };
 

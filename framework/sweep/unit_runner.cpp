@@ -27,6 +27,7 @@
 #include "framework/report/unit_result.h"
 #include "framework/sweep/inputs.h"
 #include "framework/train/task_checkpoint.h"
+#include "framework/train/precision.h"
 #include "framework/train/trainer.h"
 
 namespace sct::sweep {
@@ -94,16 +95,30 @@ report::CurvePoint curve_point(const train::EpochMetrics& m) {
 class UnitRun {
  public:
   UnitRun(const Unit& unit, dist::Communicator& comm, const std::string& unit_dir, const UnitHooks& hooks)
-      : start_s_(now_s()), unit_(unit), recipe_(unit.recipe), comm_(comm), unit_dir_(unit_dir), hooks_(hooks) {}
+      : start_s_(now_s()),
+        unit_(unit),
+        recipe_(unit.recipe),
+        comm_(comm),
+        unit_dir_(unit_dir),
+        hooks_(hooks),
+        device_(hooks.placement.gpu < 0
+                    ? c10::Device(c10::DeviceType::CPU)
+                    : c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(hooks.placement.gpu))),
+        precision_(train::effective_precision(unit.recipe.train.precision, device_)) {}
 
-  // The unit directory (rank 0), the task data checked against the recipe, the backbone.
+  // The unit directory (rank 0), the task data checked against the recipe, the backbone on
+  // the group's device.
   void prepare() {
     dist::agree_or_throw(comm_, [&] {
       if (comm_.rank() == 0) prepare_directory();
       open_data();
       model_ = peft::build_backbone(recipe_, num_classes_, hooks_.checkpoints);
+      model_->to(device_);
       if (comm_.rank() == 0) record_inputs();
     });
+    if (recipe_.train.precision != precision_)
+      log::info("sweep", "unit {}: train.precision = {} runs as {} on {}", unit_.id, recipe_.train.precision,
+                precision_, device_.str());
   }
 
   // sct: the channels of the resumed run, else those of peft.channels, else the saliency pass
@@ -134,6 +149,9 @@ class UnitRun {
   void set_up_method() {
     dist::agree_or_throw(comm_, [&] {
       trainable_ = std::make_unique<peft::Trainable>(peft::prepare_method(*model_, recipe_, selection_.get()));
+      // The method's new modules join the backbone on the device (parameters keep their
+      // identity: the registry's tensors are the moved ones).
+      model_->to(device_);
     });
     log::info("sweep", "unit {}: {}", unit_.id, trainable_->describe());
   }
@@ -144,6 +162,7 @@ class UnitRun {
     setup.recipe = &recipe_;
     setup.comm = &comm_;
     setup.model = model_.get();
+    setup.device = device_;
     setup.trainable = trainable_->named();
     setup.data = file_;
     setup.unit_dir = unit_dir_;
@@ -342,6 +361,9 @@ class UnitRun {
     result.world_ranks = comm_.size();
     result.world_backend = hooks_.backend;
     result.world_group = hooks_.group;
+    result.world_device = device_.str();
+    result.world_gpu = hooks_.placement.gpu_name;
+    result.world_precision = precision_;
     result.resumed = trained.resumed;
     result.finished_at = utc_now();
     return result;
@@ -353,6 +375,8 @@ class UnitRun {
   dist::Communicator& comm_;
   const std::string& unit_dir_;
   const UnitHooks& hooks_;
+  const c10::Device device_;     // the group's: backbone, modules, batches, optimizer
+  const std::string precision_;  // what runs of train.precision on device_
   std::shared_ptr<data::TaskFile> file_;
   int64_t num_classes_ = 0;
   model::ViT model_{nullptr};

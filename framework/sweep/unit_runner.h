@@ -7,11 +7,9 @@
 #include <functional>
 #include <string>
 
+#include "framework/dist/world.h"  // Placement
 #include "framework/sweep/plan.h"
 
-namespace sct::dist {
-class Communicator;
-}
 namespace sct::peft {
 class CheckpointCache;
 }
@@ -23,6 +21,7 @@ struct UnitHooks {
   int64_t stop_after_steps = -1;         // testing: stop as if preempted after this many steps
                                          // (what is left of the process's --stop-after-steps)
   std::string backend;                   // "mpi" / "nccl", for the result file
+  dist::Placement placement;             // the group's device (make_training_communicator)
   int group = 0;
   bool force = false;  // discard a checkpoint written by another recipe instead of refusing it
   peft::CheckpointCache* checkpoints = nullptr;  // the process's pre-trained backbone, read once

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include <fmt/core.h>
+
 #include "framework/core/error.h"
 #include "framework/core/strings.h"
 
@@ -11,14 +13,18 @@ namespace sct::train {
 
 FlatParams::FlatParams(const std::vector<std::pair<std::string, at::Tensor>>& params) {
   int64_t total = 0;
+  const at::Device device = params.empty() ? at::Device(at::kCPU) : params.front().second.device();
   for (const auto& [name, t] : params) {
     SCT_CHECK(t.scalar_type() == at::kFloat, name + " is not float32");
     SCT_CHECK(t.requires_grad(), name + " does not require grad");
+    SCT_CHECK(t.device() == device, fmt::format("{} is on {}, the trainable set on {}", name, t.device().str(),
+                                                device.str()));
     entries_.push_back({name, total, t.numel(), t.sizes().vec()});
     total += t.numel();
   }
-  values_ = at::empty({total}, at::kFloat);
-  grads_ = at::zeros({total}, at::kFloat);
+  // On the trainable tensors' device: the step's all-reduce and optimizer never leave it.
+  values_ = at::empty({total}, at::TensorOptions().dtype(at::kFloat).device(device));
+  grads_ = at::zeros({total}, at::TensorOptions().dtype(at::kFloat).device(device));
   at::NoGradGuard no_grad;
   for (size_t i = 0; i < params.size(); ++i) {
     at::Tensor t = params[i].second;
@@ -36,15 +42,15 @@ FlatParams::FlatParams(const std::vector<std::pair<std::string, at::Tensor>>& pa
 void FlatParams::zero_grad() { grads_.zero_(); }
 
 std::string FlatParams::values_hash() const {
-  at::Tensor c = values_.contiguous();
+  const at::Tensor c = values_.to(at::kCPU).contiguous();
   return hex64(fnv1a64(std::string_view(static_cast<const char*>(c.data_ptr()),
                                         static_cast<size_t>(c.numel()) * sizeof(float))));
 }
 
-AdamW::AdamW(int64_t numel, double beta1, double beta2, double eps, double weight_decay)
+AdamW::AdamW(int64_t numel, double beta1, double beta2, double eps, double weight_decay, at::Device device)
     : beta1_(beta1), beta2_(beta2), eps_(eps), wd_(weight_decay) {
-  m_ = at::zeros({numel}, at::kFloat);
-  v_ = at::zeros({numel}, at::kFloat);
+  m_ = at::zeros({numel}, at::TensorOptions().dtype(at::kFloat).device(device));
+  v_ = at::zeros({numel}, at::TensorOptions().dtype(at::kFloat).device(device));
 }
 
 void AdamW::step(at::Tensor& values, const at::Tensor& grads, double lr) {

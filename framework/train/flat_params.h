@@ -1,9 +1,10 @@
-// The trainable set as one flat buffer: every trainable tensor becomes a view into one
-// contiguous fp32 value buffer, and its .grad a view into one gradient buffer, so the
+// The trainable set as one flat buffer on the trainables' device: every trainable tensor
+// becomes a view into one contiguous fp32 value buffer, and its .grad a view into one gradient buffer, so the
 // gradient all-reduce is a single call and the optimizer a few vector operations.
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 
 #include <string>
 #include <utility>
@@ -45,7 +46,9 @@ class FlatParams {
 // then the bias-corrected Adam update, on flat buffers.
 class AdamW {
  public:
-  AdamW(int64_t numel, double beta1, double beta2, double eps, double weight_decay);
+  // State on `device`: the flat buffers' device.
+  AdamW(int64_t numel, double beta1, double beta2, double eps, double weight_decay,
+        at::Device device = at::kCPU);
   void step(at::Tensor& values, const at::Tensor& grads, double lr);
 
   int64_t steps() const { return step_; }

@@ -21,8 +21,9 @@ constexpr const char* kDeleteAdvice =
     "delete it to restart the unit from the beginning, or pass --force to let the run do that";
 constexpr const char* kTensorNames[] = {"values", "adamw.exp_avg", "adamw.exp_avg_sq"};
 
+// Checkpoints hold host copies, whatever device trained: a GPU run resumes on a CPU and back.
 model::RawTensor raw(const std::string& name, const at::Tensor& t) {
-  at::Tensor c = t.contiguous().to(at::kFloat);
+  at::Tensor c = t.detach().to(at::kCPU, at::kFloat).contiguous();
   model::RawTensor r;
   r.name = name;
   r.dtype = model::DType::kF32;

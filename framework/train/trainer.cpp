@@ -12,6 +12,7 @@
 #include "framework/core/fs.h"
 #include "framework/core/log.h"
 #include "framework/core/strings.h"
+#include "framework/core/torch_compat.h"
 #include "framework/data/loader.h"
 #include "framework/data/task_file.h"
 #include "framework/dist/agree.h"
@@ -20,6 +21,7 @@
 #include "framework/train/checkpointer.h"
 #include "framework/train/flat_params.h"
 #include "framework/train/loss.h"
+#include "framework/train/precision.h"
 #include "framework/train/schedule.h"
 
 namespace sct::train {
@@ -39,9 +41,9 @@ data::Normalization normalization(const Recipe& recipe) {
   return norm;
 }
 
-// Training randomness besides DropPath (AdaptFormer's dropout) draws from LibTorch's default
-// generator; seeding it per (seed, epoch, step, rank) makes every step reproducible on its own,
-// so a run resumed mid-epoch continues bit for bit.
+// DropPath and AdaptFormer's dropout draw from per-sample keys (drop_path_keys). Anything else
+// that draws from LibTorch's default CPU generator is seeded per (seed, epoch, step, rank), so
+// every step is reproducible on its own and a run resumed mid-epoch continues bit for bit.
 void seed_step(uint64_t seed, int64_t epoch, int64_t step, int rank) {
   uint64_t h = fnv1a64(fmt::format("{}/{}/{}/{}", seed, epoch, step, rank));
   auto gen = at::detail::getDefaultCPUGenerator();
@@ -66,7 +68,7 @@ std::string fmt_time(double s) {
 
 // What the training and the evaluation loader share: split, batch, this rank's slice, pixels.
 data::LoaderOptions loader_options(const Recipe& recipe, const std::string& split, data::LoaderMode mode,
-                                   int64_t batch, const dist::Communicator& comm) {
+                                   int64_t batch, const dist::Communicator& comm, const at::Device& device) {
   data::LoaderOptions options;
   options.split = split;
   options.mode = mode;
@@ -75,12 +77,14 @@ data::LoaderOptions loader_options(const Recipe& recipe, const std::string& spli
   options.world = comm.size();
   options.normalization = normalization(recipe);
   options.prefetch = static_cast<int>(recipe.data.prefetch);
+  options.pin_memory = device.is_cuda();
   return options;
 }
 
-data::LoaderOptions train_loader_options(const Recipe& recipe, const dist::Communicator& comm) {
-  data::LoaderOptions options =
-      loader_options(recipe, recipe.task.train_split, data::LoaderMode::kTrain, recipe.train.batch_size, comm);
+data::LoaderOptions train_loader_options(const Recipe& recipe, const dist::Communicator& comm,
+                                         const at::Device& device) {
+  data::LoaderOptions options = loader_options(recipe, recipe.task.train_split, data::LoaderMode::kTrain,
+                                               recipe.train.batch_size, comm, device);
   options.seed = static_cast<uint64_t>(recipe.seed);
   options.shuffle = true;
   options.drop_last = recipe.train.drop_last;
@@ -118,6 +122,48 @@ void restart_metrics_file(const std::string& path, const std::vector<EpochMetric
   atomic_write(path, lines);
 }
 
+// The loader's batches on the run's device. On a GPU the copy of batch i+1 (from page-locked
+// memory, on a stream of its own) is started when batch i is handed out, so it overlaps step i;
+// on the CPU the batches are the loader's own and nothing is read ahead.
+class DeviceBatches {
+ public:
+  DeviceBatches(data::Loader& loader, const at::Device& device) : loader_(loader), copy_(device) {}
+
+  // The loader at the start of `epoch`, `skip` batches in (a resumed epoch).
+  void start_epoch(int64_t epoch, int64_t skip) {
+    loader_.start_epoch(epoch);
+    data::Batch skipped;
+    for (int64_t i = 0; i < skip; ++i) loader_.next(skipped);
+    primed_ = false;
+    has_next_ = false;
+  }
+
+  bool next(data::Batch& out) {
+    if (!copy_.device().is_cuda()) return loader_.next(out);
+    if (!primed_) read_ahead(), primed_ = true;
+    if (!has_next_) return false;
+    out = std::move(next_);
+    copy_.finish({&out.images, &out.labels});
+    read_ahead();
+    return true;
+  }
+
+ private:
+  void read_ahead() {
+    data::Batch host;
+    has_next_ = loader_.next(host);
+    if (!has_next_) return;
+    next_.indices = std::move(host.indices);
+    next_.images = copy_.start(host.images);
+    next_.labels = copy_.start(host.labels);
+  }
+
+  data::Loader& loader_;
+  torch_compat::DeviceCopy copy_;
+  data::Batch next_;
+  bool primed_ = false, has_next_ = false;
+};
+
 // A step's outcome on one rank, agreed over the ranks by max: any failure beats any stop.
 // kFailed never leaves train_step, which turns it into the agreed error on every rank.
 enum class StepOutcome : int64_t { kContinue = 0, kStop = 1, kFailed = 2 };
@@ -136,6 +182,8 @@ class TaskTrainer {
  public:
   TaskTrainer(TrainSetup& setup, FlatParams& flat, AdamW& optimizer, Checkpointer& checkpointer,
               data::Loader& loader, TrainState& state, std::string metrics_path);
+  TaskTrainer(const TaskTrainer&) = delete;
+  TaskTrainer& operator=(const TaskTrainer&) = delete;
   // Runs the epochs from `state`; returns early (preempted) when the ranks agree to stop.
   TrainOutcome run();
 
@@ -165,6 +213,7 @@ class TaskTrainer {
   AdamW& optimizer_;
   Checkpointer& checkpointer_;
   data::Loader& loader_;
+  DeviceBatches batches_;
   TrainState& state_;
   const int64_t steps_per_epoch_;
   const int64_t train_samples_;
@@ -188,6 +237,7 @@ TaskTrainer::TaskTrainer(TrainSetup& setup, FlatParams& flat, AdamW& optimizer, 
       optimizer_(optimizer),
       checkpointer_(checkpointer),
       loader_(loader),
+      batches_(loader, setup.device),
       state_(state),
       steps_per_epoch_(loader.steps_per_epoch()),
       train_samples_(setup.data->split(recipe_.task.train_split).count),
@@ -217,10 +267,7 @@ StepOutcome TaskTrainer::run_epoch() {
   // Resumed mid-epoch: the epoch's batches depend only on (seed, epoch), so skipping the steps
   // already run puts the loader where the interrupted run was. A run stopped during the
   // evaluation resumes with every step run (state_.step == steps_per_epoch_).
-  if (state_.step < steps_per_epoch_) {
-    loader_.start_epoch(epoch);
-    for (int64_t skip = 0; skip < state_.step; ++skip) loader_.next(batch);
-  }
+  if (state_.step < steps_per_epoch_) batches_.start_epoch(epoch, state_.step);
   for (int64_t step = state_.step; step < steps_per_epoch_; ++step) {
     if (train_step(epoch, step, batch) == StepOutcome::kStop) {
       stop_at(epoch, step + 1);
@@ -258,7 +305,7 @@ StepOutcome TaskTrainer::train_step(int64_t epoch, int64_t step, data::Batch& ba
 // and the agreed outcome stops all.
 std::string TaskTrainer::forward_backward(int64_t epoch, int64_t step, data::Batch& batch, StepTensors& tensors) {
   try {
-    if (!loader_.next(batch)) throw Error("loader ended the epoch early");
+    if (!batches_.next(batch)) throw Error("loader ended the epoch early");
     seed_step(static_cast<uint64_t>(recipe_.seed), epoch, step, comm_.rank());
     flat_.zero_grad();
     struct ClearKeys {
@@ -266,7 +313,12 @@ std::string TaskTrainer::forward_backward(int64_t epoch, int64_t step, data::Bat
       ~ClearKeys() { model.set_drop_path_keys({}); }
     } clear_keys{model_};
     model_.set_drop_path_keys(drop_path_keys(static_cast<uint64_t>(recipe_.seed), epoch, batch.indices));
-    tensors.logits = model_.forward(batch.images);
+    {
+      ForwardPrecision precision(recipe_.train.precision, setup_.device);
+      tensors.logits = model_.forward(batch.images);
+    }
+    // The loss in float32 whatever the products ran in.
+    tensors.logits = tensors.logits.to(at::kFloat);
     tensors.per_sample = smoothed_cross_entropy(tensors.logits, batch.labels, recipe_.train.label_smoothing);
     // Gradients are averaged over ranks; scaling the local sum by world / global count makes
     // that average the mean over the global batch, even for a final partial batch.
@@ -440,18 +492,21 @@ void TaskTrainer::checkpoint_if_due(int64_t epoch, bool last) {
 // With `classes` (the split's scored classes, ascending) the prediction is the argmax over those
 // logits only.
 void count_correct(model::ViTImpl& model, data::Loader& loader, const std::vector<int64_t>& classes,
-                   std::vector<int64_t>& counts, dist::StopPoll& poll) {
+                   const std::string& precision, at::Tensor& counts, dist::StopPoll& poll) {
   at::NoGradGuard no_grad;
-  const at::Tensor mask = classes.empty() ? at::Tensor() : at::tensor(classes, at::kLong);
+  const at::Device device = counts.device();
+  const at::Tensor mask = classes.empty() ? at::Tensor() : at::tensor(classes, at::kLong).to(device);
   data::Batch batch;
   while ((poll.poll(), loader.next(batch))) {
-    const at::Tensor logits = model.forward(batch.images);
-    at::Tensor pred = logits.argmax(1);
-    if (mask.defined()) {
-      const at::Tensor m = mask.to(logits.device());
-      pred = m.index_select(0, logits.index_select(1, m).argmax(1));
+    at::Tensor logits;
+    {
+      ForwardPrecision scope(precision, device);
+      logits = model.forward(batch.images.to(device, /*non_blocking=*/true));
     }
-    counts[0] += pred.eq(batch.labels).sum().item<int64_t>();
+    at::Tensor pred = logits.argmax(1);
+    if (mask.defined()) pred = mask.index_select(0, logits.index_select(1, mask).argmax(1));
+    // Summed on the device: no host round trip per batch.
+    counts[0] += pred.eq(batch.labels.to(device, /*non_blocking=*/true)).sum();
     counts[1] += batch.labels.size(0);
   }
 }
@@ -463,7 +518,8 @@ double evaluate(model::ViTImpl& model, const data::TaskFile& file, const std::st
                 const std::function<bool()>& stop_requested) {
   // The loader shares the file: the caller keeps it alive for the whole call.
   std::shared_ptr<const data::TaskFile> shared(&file, [](const data::TaskFile*) {});
-  data::Loader loader(shared, loader_options(recipe, split, data::LoaderMode::kEval, batch, comm));
+  const at::Device device = model.parameters().front().device();
+  data::Loader loader(shared, loader_options(recipe, split, data::LoaderMode::kEval, batch, comm, device));
   loader.start_epoch(0);
   struct RestoreMode {
     model::ViTImpl& model;
@@ -471,13 +527,13 @@ double evaluate(model::ViTImpl& model, const data::TaskFile& file, const std::st
     ~RestoreMode() { model.train(was_training); }
   } restore{model, model.is_training()};
   model.eval();
-  std::vector<int64_t> counts{0, 0};  // correct, total
+  at::Tensor counts = at::zeros({2}, at::TensorOptions().dtype(at::kLong).device(device));  // correct, total
   // A rank that fails (a corrupt chunk) must not leave the others in a collective, and a stop
   // agreed before any batch ends the evaluation on every rank (AgreedStop) within one batch.
   dist::StopPoll poll(comm, stop_requested, loader.steps_per_epoch(), fmt::format("the evaluation on '{}'", split));
   std::string failure;
   try {
-    count_correct(model, loader, file.split(split).classes, counts, poll);
+    count_correct(model, loader, file.split(split).classes, recipe.train.precision, counts, poll);
   } catch (const dist::StopPoll::PeerFailed&) {
   } catch (const dist::AgreedStop&) {
     throw;
@@ -488,8 +544,10 @@ double evaluate(model::ViTImpl& model, const data::TaskFile& file, const std::st
   if (agreement.failed)
     throw Error(fmt::format("evaluation on '{}', rank {}: {}", split, agreement.failed_rank, agreement.message));
   comm.all_reduce(counts, dist::ReduceOp::kSum);
-  SCT_CHECK(counts[1] == file.split(split).count, "evaluation did not visit every sample once");
-  return counts[1] ? 100.0 * static_cast<double>(counts[0]) / static_cast<double>(counts[1]) : 0.0;
+  const at::Tensor host = counts.to(at::kCPU);
+  const int64_t correct = host[0].item<int64_t>(), total = host[1].item<int64_t>();
+  SCT_CHECK(total == file.split(split).count, "evaluation did not visit every sample once");
+  return total ? 100.0 * static_cast<double>(correct) / static_cast<double>(total) : 0.0;
 }
 
 // The order is part of the behaviour: values are made equal before a checkpoint may replace
@@ -498,10 +556,12 @@ double evaluate(model::ViTImpl& model, const data::TaskFile& file, const std::st
 TrainOutcome train_task(TrainSetup& setup) {
   const Recipe& recipe = *setup.recipe;
   dist::Communicator& comm = *setup.comm;
+  const MatmulPrecision matmul_precision(recipe.train.precision, setup.device);
+  if (setup.device.is_cuda()) torch_compat::set_deterministic(recipe.train.deterministic);
   FlatParams flat(setup.trainable);
   start_from_rank0_values(comm, flat);
   AdamW optimizer(flat.numel(), recipe.train.betas[0], recipe.train.betas[1], recipe.train.eps,
-                  recipe.train.weight_decay);
+                  recipe.train.weight_decay, setup.device);
   Checkpointer checkpointer(comm, setup.unit_dir, setup.recipe_hash, setup.checkpoint_meta, flat, optimizer);
   TrainState state;
   const bool resumed = checkpointer.resume(state);
@@ -509,7 +569,7 @@ TrainOutcome train_task(TrainSetup& setup) {
   // is then the recipe's one evaluation split (the new keys at their defaults keep its hash).
   for (auto& m : state.curve)
     if (m.eval_acc && m.evals.empty()) m.evals[recipe.task.eval_split] = *m.eval_acc;
-  data::Loader loader(setup.data, train_loader_options(recipe, comm));
+  data::Loader loader(setup.data, train_loader_options(recipe, comm, setup.device));
   const std::string metrics_path = (std::filesystem::path(setup.unit_dir) / "metrics.jsonl").string();
   dist::agree_or_throw(comm, [&] {
     if (comm.rank() == 0) restart_metrics_file(metrics_path, state.curve);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 #include <nlohmann/json.hpp>
 
 #include <functional>
@@ -34,7 +35,8 @@ namespace sct::train {
 struct TrainSetup {
   const Recipe* recipe = nullptr;
   dist::Communicator* comm = nullptr;  // the ranks training this task together
-  model::ViTImpl* model = nullptr;
+  model::ViTImpl* model = nullptr;  // on `device`, with every trainable tensor
+  c10::Device device{c10::DeviceType::CPU};  // where batches, the flat buffers and AdamW live
   // The run's trainable registry, in a fixed order: what the optimizer updates, the all-reduce
   // packs and the checkpoint holds.
   std::vector<std::pair<std::string, at::Tensor>> trainable;
@@ -65,7 +67,8 @@ struct TrainOutcome {
 // Runs (or resumes, from unit_dir/checkpoint.safetensors) the task's training.
 TrainOutcome train_task(TrainSetup& setup);
 
-// Top-1 accuracy (percent) on `split`, each sample visited once across the ranks of `comm`. A
+// Top-1 accuracy (percent) on `split`, each sample visited once across the ranks of `comm`, on
+// the model's device at recipe.train.precision (counts reduced over `comm`: NCCL on GPUs). A
 // split with scored classes (SplitInfo::classes, e.g. ImageNet-A's 200) is scored by the
 // argmax over those classes' logits only. `stop_requested` (may be empty) is polled and agreed
 // before every batch; a stop throws dist::AgreedStop on every rank (exit code 3) within one

@@ -54,7 +54,10 @@ for r in (a, b):
         assert r["sct_dist"]["git_dirty"] in (True, False), r["sct_dist"]
     else:
         assert git == "unknown" and r["sct_dist"]["git_dirty"] is None, r["sct_dist"]
-    assert r["device"] == {"requested": "auto", "tensors": "cpu", "precision": "float32"}, r["device"]
+    # No GPU here: every rank on the CPU, the units at the default fp32.
+    assert r["device"] == {"requested": "auto", "per_rank": ["cpu"] * r["world"]["size"],
+                           "gpus": [""] * r["world"]["size"], "precision": "fp32"}, r["device"]
+    assert all(u["precision"] == "fp32" for u in r["units"]), r["units"]
     data = r["units"][0]["data"]
     assert r["datasets"][data]["checksum"].startswith("crc32:"), r["datasets"]
 print("two starts recorded:", a["started_at"], b["started_at"], r["cpu"]["model"], git)

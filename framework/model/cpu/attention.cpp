@@ -5,13 +5,13 @@
 #include <dlfcn.h>
 #include <fmt/format.h>
 #include <torch/csrc/autograd/custom_function.h>
-#include <torch/version.h>
 
 #include <climits>
 #include <cmath>
 #include <vector>
 
 #include "framework/core/error.h"
+#include "framework/core/torch_compat.h"
 #include "framework/model/cpu/vector_math.h"
 
 namespace sct::model {
@@ -216,13 +216,7 @@ at::Tensor split_heads(const at::Tensor& t, int64_t heads) {
 
 at::Tensor attention_reference(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
   const int64_t B = q.size(0), H = q.size(1), Nq = q.size(2), hd = q.size(3);
-#if TORCH_VERSION_MAJOR >= 2
-  at::Tensor o = at::scaled_dot_product_attention(q, k, v);
-#else
-  // timm's order: q scaled first, softmax(q k^T) v.
-  at::Tensor scores = at::matmul(q * (1.0 / std::sqrt(double(hd))), k.transpose(-2, -1));
-  at::Tensor o = at::matmul(scores.softmax(-1), v);
-#endif
+  const at::Tensor o = torch_compat::scaled_dot_product_attention(q, k, v);
   return o.transpose(1, 2).reshape({B, Nq, H * hd});
 }
 

@@ -3,18 +3,22 @@
 // LayerNorm LN_a (PyTorch's default eps 1e-5, as the reference's nn.LayerNorm(D); the
 // backbone's norms use 1e-6), dropout peft.adaptformer_dropout (0.1) in training only, down
 // kaiming-uniform (nn.Linear's default), up and both biases zero: the branch is zero at step 0
-// and every tensor trains. s is peft.adaptformer_scale (reference 1.0; the AdaptFormer paper
+// and every tensor trains. The dropout masks are drawn per sample from the model's sample keys
+// (ViTImpl::sample_keys: seed, epoch, the sample's index in the split) and the block, so they
+// do not depend on the rank holding a sample or on the device. s is peft.adaptformer_scale (reference 1.0; the AdaptFormer paper
 // uses 0.1), its own key rather than SCT's peft.scale, so a sweep can set one without the other.
 // Installed as the kMlpBranch module "adaptformer_mlp" of every block
 // (blocks.{l}.adaptformer_mlp.{norm,down,up}.{weight,bias}); trains those and the head:
 // L · (2·D·b + b + D + 2·D) parameters (ViT-B/16, b = 96: 1,798,272).
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
 #include "framework/core/error.h"
 #include "framework/core/recipe.h"
+#include "framework/core/strings.h"
 #include "framework/model/vit.h"
 #include "framework/peft/methods/methods.h"
 #include "framework/peft/module_init.h"
@@ -24,8 +28,9 @@ namespace {
 
 class ParallelAdapter : public model::Adapter {
  public:
-  ParallelAdapter(int64_t dim, int64_t bottleneck, double scale, double dropout, at::Generator gen)
-      : scale_(scale), dropout_(dropout) {
+  ParallelAdapter(int64_t dim, int64_t bottleneck, double scale, double dropout, at::Generator gen, int64_t block,
+                  std::shared_ptr<const std::vector<uint64_t>> keys)
+      : scale_(scale), dropout_(dropout), block_(block), keys_(std::move(keys)) {
     norm_ = register_module("norm", std::make_shared<torch::nn::LayerNormImpl>(
                                         torch::nn::LayerNormOptions({dim}).eps(1e-5).elementwise_affine(true)));
     down_ = register_module("down", std::make_shared<torch::nn::LinearImpl>(torch::nn::LinearOptions(dim, bottleneck)));
@@ -40,12 +45,32 @@ class ParallelAdapter : public model::Adapter {
   // h: (B, T, D) -> the branch's (B, T, D) contribution to the block output.
   at::Tensor forward(const at::Tensor& h) override {
     const at::Tensor z = at::layer_norm(h, {h.size(-1)}, norm_->weight, norm_->bias, 1e-5);
-    const at::Tensor d = at::dropout(at::relu(at::linear(z, down_->weight, down_->bias)), dropout_, is_training());
+    const at::Tensor d = dropout(at::relu(at::linear(z, down_->weight, down_->bias)));
     return at::linear(d, up_->weight, up_->bias) * scale_;
   }
 
  private:
+  // Training only. With sample keys (the trainer's), sample j's mask is drawn by a generator
+  // seeded from (its key, this block); without, from LibTorch's default generator.
+  at::Tensor dropout(const at::Tensor& a) const {
+    if (!is_training() || dropout_ <= 0.0) return a;
+    const std::vector<uint64_t>& keys = *keys_;
+    if (keys.empty()) return at::dropout(a, dropout_, true);
+    SCT_CHECK(static_cast<int64_t>(keys.size()) == a.size(0),
+              fmt::format("AdaptFormer dropout: {} keys for a batch of {}", keys.size(), a.size(0)));
+    const double keep = 1.0 - dropout_;
+    std::vector<at::Tensor> masks;
+    masks.reserve(keys.size());
+    for (uint64_t key : keys) {
+      at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(fnv1a64(fmt::format("adaptformer/{}/{}", key, block_)));
+      masks.push_back(at::empty(a.sizes().slice(1), at::kFloat).bernoulli_(keep, gen));
+    }
+    return a * at::stack(masks).div_(keep).to(a.options());
+  }
+
   double scale_, dropout_;
+  int64_t block_;
+  std::shared_ptr<const std::vector<uint64_t>> keys_;
   std::shared_ptr<torch::nn::LayerNormImpl> norm_;
   std::shared_ptr<torch::nn::LinearImpl> down_, up_;
 };
@@ -69,7 +94,7 @@ class AdaptFormer : public Method {
       model.set_adapter(l, model::Site::kMlpBranch,
                         std::make_shared<ParallelAdapter>(c.dim, b, recipe.peft.adaptformer_scale,
                                                           recipe.peft.adaptformer_dropout,
-                                                          block_generator(recipe.seed, l)),
+                                                          block_generator(recipe.seed, l), l, model.sample_keys()),
                         "adaptformer_mlp");
   }
 
