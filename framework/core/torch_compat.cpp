@@ -3,7 +3,6 @@
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
-#include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/version.h>
 
 #include <cmath>
@@ -36,9 +35,12 @@ bool built_with_cuda() {
 }
 
 int cuda_device_count() {
-  // The hooks answer 0 in a CPU-only LibTorch and when the driver finds no GPU.
-  if (!at::hasCUDA()) return 0;
-  return static_cast<int>(at::detail::getCUDAHooks().getNumGPUs());
+#ifdef SCT_TORCH_CUDA
+  // 0 (with a warning from LibTorch) when the driver is missing or finds no GPU.
+  return static_cast<int>(c10::cuda::device_count());
+#else
+  return 0;
+#endif
 }
 
 std::string cuda_device_name(int index) {
@@ -92,6 +94,7 @@ at::Tensor scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k
 }
 
 void set_tf32(bool enabled) {
+  // LibTorch's defaults differ (cuBLAS off, cuDNN on): both are set, so fp32 means float32.
   at::globalContext().setAllowTF32CuBLAS(enabled);
   at::globalContext().setAllowTF32CuDNN(enabled);
 }

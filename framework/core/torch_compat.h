@@ -30,7 +30,8 @@ bool has_fused_attention();
 // kernels (flash / memory-efficient on CUDA) where it has them, else timm's formulation.
 at::Tensor scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
 
-// TF32 for CUDA float32 products (cuBLAS and cuDNN); no effect on CPU.
+// TF32 for CUDA float32 products (cuBLAS and cuDNN; LibTorch's default turns it on for
+// cuDNN's convolutions); no effect on CPU.
 void set_tf32(bool enabled);
 // Deterministic algorithms only (an op without one is an error).
 void set_deterministic(bool enabled);

@@ -110,6 +110,7 @@ std::unique_ptr<Communicator> make_training_communicator(Communicator& group,
   chosen.gpu = request.index >= 0 ? request.index : (local_rank >= 0 ? local_rank : host_local_index(group)) % gpus;
   chosen.gpu_name = torch_compat::cuda_device_name(chosen.gpu);
   torch_compat::set_current_device(c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(chosen.gpu)));
+  torch_compat::set_tf32(false);  // float32 means float32 (train.precision = "tf32" turns it on)
   const std::string gpu_text = fmt::format("GPU {} of {}: {}", chosen.gpu, gpus, chosen.gpu_name);
   const bool shared = gpus_shared(group, chosen.gpu);
   const bool nccl = nccl_compiled() && !shared;

@@ -17,12 +17,12 @@ ForwardPrecision::ForwardPrecision(const std::string& precision, const c10::Devi
 ForwardPrecision::~ForwardPrecision() = default;
 
 MatmulPrecision::MatmulPrecision(const std::string& precision, const c10::Device& device)
-    : tf32_(effective_precision(precision, device) == "tf32") {
-  if (tf32_) torch_compat::set_tf32(true);
+    : cuda_(device.is_cuda()) {
+  if (cuda_) torch_compat::set_tf32(effective_precision(precision, device) == "tf32");
 }
 
 MatmulPrecision::~MatmulPrecision() {
-  if (tf32_) torch_compat::set_tf32(false);
+  if (cuda_) torch_compat::set_tf32(false);
 }
 
 }  // namespace sct::train

@@ -31,9 +31,9 @@ class ForwardPrecision {
   std::unique_ptr<torch_compat::AutocastScope> autocast_;
 };
 
-// For the scope of a unit's training (forward, backward, evaluation) at tf32 on CUDA: float32
-// products in TF32. Turned off again at the end, so the next unit's saliency pass (always
-// full float32) is not affected.
+// For the scope of a unit's training (forward, backward, evaluation) on CUDA: float32 products
+// in TF32 at tf32, in full float32 otherwise (cuDNN's TF32 default included). TF32 is off again
+// at the end, so the next unit's saliency pass (always full float32) is not affected.
 class MatmulPrecision {
  public:
   MatmulPrecision(const std::string& precision, const c10::Device& device);
@@ -42,7 +42,7 @@ class MatmulPrecision {
   MatmulPrecision& operator=(const MatmulPrecision&) = delete;
 
  private:
-  bool tf32_ = false;
+  bool cuda_ = false;
 };
 
 }  // namespace sct::train

@@ -37,9 +37,12 @@ std::string no_gpu_reason() {
                                          : "LibTorch " + torch_compat::torch_version() + " is CPU-only";
 }
 
+// Skips without a GPU; else turns TF32 off (LibTorch's default has it on for cuDNN), as the
+// trainer does for fp32.
 #define SKIP_WITHOUT_GPU()                                                                  \
   do {                                                                                      \
     if (!rehearsal() && !no_gpu_reason().empty()) GTEST_SKIP() << no_gpu_reason();          \
+    torch_compat::set_tf32(false);                                                          \
   } while (0)
 // Tests of the CUDA side itself (NCCL, placement): no rehearsal on a CPU.
 #define SKIP_WITHOUT_REAL_GPU()                                                             \
@@ -83,7 +86,6 @@ TEST(Gpu, ForwardLogitsMatchTheCpu) {
   const at::Tensor want = cpu->forward(images);
   const at::Tensor fp32 = gpu->forward(images.to(kCuda));
   EXPECT_EQ(fp32.device(), kCuda);
-  // TF32 off (the default) for the fp32 comparison.
   EXPECT_LE(max_relative(fp32, want), 1e-5);
   at::Tensor bf16;
   {
