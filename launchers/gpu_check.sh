@@ -42,7 +42,9 @@
 #                           cut to what is left of it
 #   SCT_GPU_TIMEOUT_CONFIGURE, _BUILD, _TEST, _BENCH   per-phase caps (180, 420, 240, 300 s)
 #   SCT_GPU_JOBS            build jobs (default: nproc)
-#   SCT_GPU_BUILD_TARGETS   build only these targets (space-separated; default: all)
+#   SCT_GPU_BUILD_TARGETS   the targets to build (space-separated; default: what the gpu tests
+#                           and the bench run: sct_dist sct_data_cli gpu_tests bench_train; "all":
+#                           everything, the whole test suite included)
 #   SCT_GPU_CMAKE_ARGS      extra configure arguments
 #   SCT_GPU_CHECK_UNTIL     stop after this phase (e.g. cache: unpack and configure only)
 #   SCT_GPU_CHECK_HIDE_SYSTEM=1   rehearsal on a machine that has the packages installed:
@@ -596,8 +598,9 @@ main() {
   if stop_here cache || stop_here configure; then finish; return; fi
 
   local targets=()
+  local wanted=${SCT_GPU_BUILD_TARGETS:-sct_dist sct_data_cli gpu_tests bench_train}
   # shellcheck disable=SC2206  # a space-separated list
-  [ -z "${SCT_GPU_BUILD_TARGETS:-}" ] || targets=(--target ${SCT_GPU_BUILD_TARGETS})
+  [ "$wanted" = all ] || targets=(--target ${wanted})
   if ! phase_cmd build "${SCT_GPU_TIMEOUT_BUILD:-420}" cmake --build "$build" -j "$jobs" "${targets[@]}"; then
     fatal=1; finish; return
   fi
