@@ -126,7 +126,7 @@ struct Recipe {
   std::string description;
   int64_t seed = 0;
   int64_t threads = 0;          // intra-op threads per rank; 0 = cores / local ranks
-  std::string device = "auto";  // auto | cpu | cuda
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N (README "GPUs")
   std::string out = "runs";     // run directories go to <out>/<name>
   ModelSection model;
   TaskSection task;

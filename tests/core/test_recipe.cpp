@@ -143,6 +143,27 @@ TEST_F(RecipeTest, WrongTypes) {
   EXPECT_EQ(load_recipe(write("r6.toml", "[train]\nlr = 1\n")).train.lr, 1.0);
 }
 
+TEST_F(RecipeTest, DeviceAndPrecision) {
+  EXPECT_EQ(load_recipe(write("d1.toml", "device = \"cuda:1\"\n")).device, "cuda:1");
+  std::string p = write("d2.toml", "device = \"gpu\"\n");
+  EXPECT_EQ(error_of(p), p + ":1: key 'device' must be one of auto | cpu | cuda | cuda:N, found \"gpu\"");
+  p = write("d3.toml", "device = \"cuda:x\"\n");
+  EXPECT_EQ(error_of(p), p + ":1: key 'device' must be one of auto | cpu | cuda | cuda:N, found \"cuda:x\"");
+  p = write("d4.toml", "[train]\nprecision = \"fp16\"\n");
+  EXPECT_EQ(error_of(p), p + ":2: key 'train.precision' must be one of fp32 | tf32 | bf16, found \"fp16\"");
+  // At their defaults the new keys stay out of the resolved recipe (and its hash); set, they are in.
+  const Recipe plain = load_recipe(write("d5.toml", "seed = 1\n"));
+  EXPECT_EQ(recipe_to_toml(plain).find("precision"), std::string::npos);
+  EXPECT_EQ(recipe_to_toml(plain).find("deterministic"), std::string::npos);
+  const Recipe bf16 = load_recipe(write("d6.toml", "seed = 1\n[train]\nprecision = \"bf16\"\ndeterministic = true\n"));
+  EXPECT_NE(recipe_to_toml(bf16).find("precision = \"bf16\""), std::string::npos);
+  EXPECT_NE(recipe_to_toml(bf16).find("deterministic = true"), std::string::npos);
+  EXPECT_NE(training_hash(bf16), training_hash(plain));  // precision changes what a unit computes
+  Recipe det = plain;
+  det.train.deterministic = true;
+  EXPECT_EQ(training_hash(det), training_hash(plain));  // determinism does not
+}
+
 TEST_F(RecipeTest, ValueChecks) {
   std::string p = write("r.toml", "[peft]\nmethod = \"dora\"\n");
   EXPECT_EQ(error_of(p), p + ":2: key 'peft.method' must be one of sct | linear | full | bitfit | lora | adapter | "

@@ -15,14 +15,7 @@ u=units/r__sct__s5
 [ $dev = cpu ] || grep -q "share a GPU" "$tmp/log2" || { cat "$tmp/log2"; fail "the log does not say why NCCL was not used"; }
 [ "$(result "$tmp/n2/$u/result.json" world.backend)" = mpi ] || fail "-n 2: backend"
 [ "$(result "$tmp/n2/$u/result.json" world.device)" = "$want_device" ] || fail "-n 2: device"
-"$py" - "$tmp/n1/$u/metrics.jsonl" "$tmp/n2/$u/metrics.jsonl" <<'PY' || fail "losses differ"
-import json, sys
-a, b = ([json.loads(l) for l in open(f)] for f in sys.argv[1:3])
-assert len(a) == len(b) == 20, (len(a), len(b))
-worst = max(abs(x["loss"] - y["loss"]) / abs(x["loss"]) for x, y in zip(a, b))
-print(f"one GPU, 20 steps: largest relative loss difference -n 1 vs -n 2 (MPI): {worst:.3g}")
-assert worst <= 1e-5, worst
-assert abs(a[-1]["loss"] - a[0]["loss"]) > 1e-3, (a[0]["loss"], a[-1]["loss"])
-PY
+losses_agree "$tmp/n1/$u/metrics.jsonl" "$tmp/n2/$u/metrics.jsonl" 20 1e-5 \
+  "one GPU, 20 steps, -n 1 vs -n 2 (MPI)" || fail "losses differ"
 cmp -s "$tmp/n1/$u/channels.json" "$tmp/n2/$u/channels.json" || fail "channels differ between -n 1 and -n 2"
 finish gpu_shared_mpi

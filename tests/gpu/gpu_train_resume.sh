@@ -21,30 +21,11 @@ cp -r "$tmp/cut" "$tmp/cpu"
 grep -q "resuming" "$tmp/log" || fail "the second run did not resume"
 [ "$(metrics "$tmp/full/$u/metrics.jsonl")" = "$(metrics "$tmp/cut/$u/metrics.jsonl")" ] ||
   { fail "metrics differ"; diff <(metrics "$tmp/full/$u/metrics.jsonl") <(metrics "$tmp/cut/$u/metrics.jsonl"); }
-"$py" - "$tmp/full/$u/checkpoint.safetensors" "$tmp/cut/$u/checkpoint.safetensors" <<'PY' || fail "final values differ"
-import json, struct, sys
-def tensors(path):
-    raw = open(path, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    head = json.loads(raw[8:8 + n])
-    return {k: raw[8 + n + v["data_offsets"][0]: 8 + n + v["data_offsets"][1]]
-            for k, v in head.items() if k != "__metadata__"}
-a, b = tensors(sys.argv[1]), tensors(sys.argv[2])
-assert a.keys() == b.keys()
-for k in a:
-    assert a[k] == b[k], f"{k} differs"
-print("final values and optimizer state identical on the GPU:", sorted(a))
-PY
+tensors_identical "$tmp/full/$u/checkpoint.safetensors" "$tmp/cut/$u/checkpoint.safetensors" || fail "final values differ"
 # The GPU's checkpoint, resumed on the CPU.
 "$bin" run "$tmp/r.toml" --out "$tmp/cpu" --set 'device="cpu"' >"$tmp/log" 2>&1 || { cat "$tmp/log"; fail "CPU resume"; }
 grep -q "resuming" "$tmp/log" || fail "the CPU run did not resume"
 [ "$(result "$tmp/cpu/$u/result.json" world.device)" = cpu ] || fail "CPU resume: world.device"
-"$py" - "$tmp/full/$u/metrics.jsonl" "$tmp/cpu/$u/metrics.jsonl" <<'PY' || fail "CPU resume: losses"
-import json, sys
-a, b = ([json.loads(l) for l in open(f)] for f in sys.argv[1:3])
-assert len(a) == len(b) == 4, (len(a), len(b))
-worst = max(abs(x["loss"] - y["loss"]) / abs(x["loss"]) for x, y in zip(a, b))
-print(f"GPU run vs GPU checkpoint resumed on the CPU: largest relative loss difference {worst:.3g}")
-assert worst <= 1e-4, worst
-PY
+losses_agree "$tmp/full/$u/metrics.jsonl" "$tmp/cpu/$u/metrics.jsonl" 4 1e-4 \
+  "GPU run vs its checkpoint resumed on the CPU" || fail "CPU resume: losses"
 finish gpu_train_resume

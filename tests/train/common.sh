@@ -31,3 +31,33 @@ write_recipe() {  # path size epochs batch [extra lines...]
 metrics() { "$py" -c 'import json,sys
 for l in open(sys.argv[1]):
     m=json.loads(l); print(m["epoch"], repr(m["loss"]), repr(m["train_acc"]), repr(m["eval_acc"]))' "$1"; }
+# tensors_identical A B: two checkpoint.safetensors files hold the same tensors, byte for byte
+tensors_identical() { "$py" - "$1" "$2" <<'PY'
+import json, struct, sys
+def tensors(path):
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    head = json.loads(raw[8:8 + n])
+    return {k: raw[8 + n + v["data_offsets"][0]: 8 + n + v["data_offsets"][1]]
+            for k, v in head.items() if k != "__metadata__"}
+a, b = tensors(sys.argv[1]), tensors(sys.argv[2])
+assert a.keys() == b.keys()
+for k in a:
+    assert a[k] == b[k], f"{k} differs"
+print("final values and optimizer state identical:", sorted(a))
+PY
+}
+# losses_agree A B N TOL LABEL: two metrics.jsonl files of N epochs whose losses agree to TOL
+# relative (the largest difference is printed after LABEL), and the losses moved by more than
+# 1e-3, or the comparison would prove nothing
+losses_agree() { "$py" - "$@" <<'PY'
+import json, sys
+fa, fb, n, tol, label = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+a, b = ([json.loads(l) for l in open(f)] for f in (fa, fb))
+assert len(a) == len(b) == n, (len(a), len(b))
+worst = max(abs(x["loss"] - y["loss"]) / abs(x["loss"]) for x, y in zip(a, b))
+print(f"{label}: largest relative loss difference {worst:.3g}")
+assert worst <= tol, worst
+assert abs(a[-1]["loss"] - a[0]["loss"]) > 1e-3, (a[0]["loss"], a[-1]["loss"])
+PY
+}

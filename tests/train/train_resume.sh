@@ -20,20 +20,7 @@ grep -q "resuming" "$tmp/log" || fail "second run did not resume"
 "$bin" run "$tmp/r.toml" --out "$tmp/cut" >"$tmp/log" 2>&1 || { cat "$tmp/log"; fail "resumed run"; }
 [ "$(metrics "$tmp/full/$u/metrics.jsonl")" = "$(metrics "$tmp/cut/$u/metrics.jsonl")" ] ||
   { fail "metrics differ"; diff <(metrics "$tmp/full/$u/metrics.jsonl") <(metrics "$tmp/cut/$u/metrics.jsonl"); }
-"$py" - "$tmp/full/$u/checkpoint.safetensors" "$tmp/cut/$u/checkpoint.safetensors" <<'PY' || fail "final weights differ"
-import json, struct, sys
-def tensors(path):
-    raw = open(path, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    head = json.loads(raw[8:8 + n])
-    return {k: raw[8 + n + v["data_offsets"][0]: 8 + n + v["data_offsets"][1]]
-            for k, v in head.items() if k != "__metadata__"}
-a, b = tensors(sys.argv[1]), tensors(sys.argv[2])
-assert a.keys() == b.keys()
-for k in a:
-    assert a[k] == b[k], f"{k} differs"
-print("final values and optimizer state identical:", sorted(a))
-PY
+tensors_identical "$tmp/full/$u/checkpoint.safetensors" "$tmp/cut/$u/checkpoint.safetensors" || fail "final weights differ"
 # A finished unit whose recipe changed is refused unless --force.
 "$bin" run "$tmp/r.toml" --out "$tmp/cut" --set train.lr=0.02 >"$tmp/log" 2>&1; rc=$?
 [ $rc = 2 ] || fail "changed recipe over a finished unit: exit $rc, expected 2"
