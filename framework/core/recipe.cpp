@@ -634,6 +634,15 @@ std::string Recipe::where(const std::string& key) const {
   return source_path.empty() ? "recipe" : source_path;
 }
 
+bool parse_device(const std::string& device, int* cuda_index) {
+  int index = -1;
+  const bool numbered = device.rfind("cuda:", 0) == 0 && device.size() > 5 && device.size() < 10 &&
+                        device.find_first_not_of("0123456789", 5) == std::string::npos;
+  if (numbered) index = std::atoi(device.c_str() + 5);
+  if (cuda_index) *cuda_index = index;
+  return numbered || device == "auto" || device == "cpu" || device == "cuda";
+}
+
 std::vector<std::string> evaluation_splits(const TaskSection& task) {
   return task.eval_splits.empty() ? std::vector<std::string>{task.eval_split} : task.eval_splits;
 }

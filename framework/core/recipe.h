@@ -177,6 +177,10 @@ std::vector<std::string> evaluation_splits(const TaskSection& task);
 // nothing selects, or when the selection split is the only one). The first is the headline.
 std::vector<std::string> reported_splits(const Recipe& recipe);
 
+// The key 'device': "auto", "cpu", "cuda" or "cuda:N". False for anything else; *cuda_index
+// (may be null) receives N, or -1 without one.
+bool parse_device(const std::string& device, int* cuda_index = nullptr);
+
 // Every valid dotted key ("train.lr", "seed", ...), for suggestions and docs.
 std::vector<std::string> recipe_keys();
 

@@ -92,11 +92,7 @@ void visit_recipe(V& v, Recipe& r) {
   v.field("seed", r.seed, at_least(0));
   v.field({"threads", kNoTraining}, r.threads, at_least(0));
   v.field({"device", kNoTraining}, r.device, [](const std::string& d) -> std::string {
-    if (d == "auto" || d == "cpu" || d == "cuda") return "";
-    if (d.rfind("cuda:", 0) == 0 && d.size() > 5 && d.size() < 10 &&
-        d.find_first_not_of("0123456789", 5) == std::string::npos)
-      return "";
-    return fmt::format("must be one of auto | cpu | cuda | cuda:N, found \"{}\"", d);
+    return parse_device(d) ? "" : fmt::format("must be one of auto | cpu | cuda | cuda:N, found \"{}\"", d);
   });
   v.field({"out", kNoTraining}, r.out);
   v.section("model", [&] {

@@ -81,8 +81,6 @@ void synchronize(const c10::Device& device) {
 #endif
 }
 
-bool has_fused_attention() { return TORCH_VERSION_MAJOR >= 2; }
-
 at::Tensor scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
 #if TORCH_VERSION_MAJOR >= 2
   return at::scaled_dot_product_attention(q, k, v);
@@ -152,11 +150,6 @@ AutocastScope::~AutocastScope() {
   // As torch.autocast.__exit__: the cast weights are dropped when the outermost scope ends.
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
   set_autocast(device_type_, previous_enabled_, previous_dtype_);
-}
-
-at::Tensor pin(const at::Tensor& host) {
-  if (!built_with_cuda() || cuda_device_count() == 0 || host.is_pinned()) return host;
-  return host.pin_memory();
 }
 
 struct DeviceCopy::State {

@@ -24,8 +24,6 @@ std::string cuda_device_name(int index);
 void set_current_device(const c10::Device& device);
 // Waits for the work queued on `device` (nothing on CPU).
 void synchronize(const c10::Device& device);
-// Whether at::scaled_dot_product_attention exists in this LibTorch (2.0 and later).
-bool has_fused_attention();
 // softmax(q k^T / sqrt(hd)) v for q (B, H, Nq, hd), k and v (B, H, N, hd): LibTorch's fused
 // kernels (flash / memory-efficient on CUDA) where it has them, else timm's formulation.
 at::Tensor scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
@@ -51,10 +49,6 @@ class AutocastScope {
   bool previous_enabled_ = false;
   c10::ScalarType previous_dtype_ = c10::ScalarType::Undefined;
 };
-
-// Host tensors in page-locked memory (copies to the GPU can run asynchronously); a plain
-// host tensor where LibTorch has no CUDA.
-at::Tensor pin(const at::Tensor& host);
 
 // Host-to-device copies of batch i+1 issued while step i runs, on a stream of their own.
 // CPU: `start` hands back the host tensors (no copy). CUDA: `start` queues non-blocking copies

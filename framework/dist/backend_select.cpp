@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "framework/core/error.h"
+#include "framework/core/recipe.h"
 #include "framework/core/torch_compat.h"
 #include "framework/core/strings.h"
 #include "framework/dist/nccl_communicator.h"
@@ -19,23 +20,11 @@ struct DeviceRequest {
   int index = -1;  // N of "cuda:N"
 };
 
-DeviceRequest parse_device(const std::string& device) {
+DeviceRequest device_request(const std::string& device) {
   DeviceRequest r;
-  if (device == "cpu") {
-    r.kind = DeviceRequest::kCpu;
-  } else if (device == "auto") {
-    r.kind = DeviceRequest::kAuto;
-  } else if (device == "cuda") {
-    r.kind = DeviceRequest::kCuda;
-  } else if (device.rfind("cuda:", 0) == 0 && device.size() > 5 &&
-             device.find_first_not_of("0123456789", 5) == std::string::npos &&
-             device.size() < 10) {
-    r.kind = DeviceRequest::kCuda;
-    r.index = std::atoi(device.c_str() + 5);
-  } else {
-    throw InputError(
-        fmt::format("device: expected 'cpu', 'cuda', 'cuda:N' or 'auto', got '{}'", device));
-  }
+  if (!parse_device(device, &r.index))
+    throw InputError(fmt::format("device: expected 'cpu', 'cuda', 'cuda:N' or 'auto', got '{}'", device));
+  r.kind = device == "cpu" ? DeviceRequest::kCpu : device == "auto" ? DeviceRequest::kAuto : DeviceRequest::kCuda;
   return r;
 }
 
@@ -85,7 +74,7 @@ std::unique_ptr<Communicator> make_training_communicator(Communicator& group,
                                                          const std::string& device,
                                                          std::string* why, int local_rank,
                                                          Placement* placement) {
-  const DeviceRequest request = parse_device(device);
+  const DeviceRequest request = device_request(device);
   Placement chosen;
   auto host_backend = [&](const std::string& reason) {
     // A fresh communicator over the same ranks, so the caller owns it like an NCCL one.

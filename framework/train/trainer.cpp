@@ -19,6 +19,7 @@
 #include "framework/dist/communicator.h"
 #include "framework/model/vit.h"
 #include "framework/train/checkpointer.h"
+#include "framework/train/device_batches.h"
 #include "framework/train/flat_params.h"
 #include "framework/train/loss.h"
 #include "framework/train/precision.h"
@@ -122,48 +123,6 @@ void restart_metrics_file(const std::string& path, const std::vector<EpochMetric
   atomic_write(path, lines);
 }
 
-// The loader's batches on the run's device. On a GPU the copy of batch i+1 (from page-locked
-// memory, on a stream of its own) is started when batch i is handed out, so it overlaps step i;
-// on the CPU the batches are the loader's own and nothing is read ahead.
-class DeviceBatches {
- public:
-  DeviceBatches(data::Loader& loader, const at::Device& device) : loader_(loader), copy_(device) {}
-
-  // The loader at the start of `epoch`, `skip` batches in (a resumed epoch).
-  void start_epoch(int64_t epoch, int64_t skip) {
-    loader_.start_epoch(epoch);
-    data::Batch skipped;
-    for (int64_t i = 0; i < skip; ++i) loader_.next(skipped);
-    primed_ = false;
-    has_next_ = false;
-  }
-
-  bool next(data::Batch& out) {
-    if (!copy_.device().is_cuda()) return loader_.next(out);
-    if (!primed_) read_ahead(), primed_ = true;
-    if (!has_next_) return false;
-    out = std::move(next_);
-    copy_.finish({&out.images, &out.labels});
-    read_ahead();
-    return true;
-  }
-
- private:
-  void read_ahead() {
-    data::Batch host;
-    has_next_ = loader_.next(host);
-    if (!has_next_) return;
-    next_.indices = std::move(host.indices);
-    next_.images = copy_.start(host.images);
-    next_.labels = copy_.start(host.labels);
-  }
-
-  data::Loader& loader_;
-  torch_compat::DeviceCopy copy_;
-  data::Batch next_;
-  bool primed_ = false, has_next_ = false;
-};
-
 // A step's outcome on one rank, agreed over the ranks by max: any failure beats any stop.
 // kFailed never leaves train_step, which turns it into the agreed error on every rank.
 enum class StepOutcome : int64_t { kContinue = 0, kStop = 1, kFailed = 2 };
@@ -212,7 +171,6 @@ class TaskTrainer {
   FlatParams& flat_;
   AdamW& optimizer_;
   Checkpointer& checkpointer_;
-  data::Loader& loader_;
   DeviceBatches batches_;
   TrainState& state_;
   const int64_t steps_per_epoch_;
@@ -236,7 +194,6 @@ TaskTrainer::TaskTrainer(TrainSetup& setup, FlatParams& flat, AdamW& optimizer, 
       flat_(flat),
       optimizer_(optimizer),
       checkpointer_(checkpointer),
-      loader_(loader),
       batches_(loader, setup.device),
       state_(state),
       steps_per_epoch_(loader.steps_per_epoch()),
